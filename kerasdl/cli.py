@@ -1,0 +1,236 @@
+"""The `kerasdl` command line.
+
+Only the standard library is imported at start-up: `--help` and `list` answer without loading
+TensorFlow. A `UserError` anywhere becomes one line on stderr and exit status 2; any other exception
+is a bug in kerasdl and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from kerasdl.errors import UserError
+
+__all__ = ["main"]
+
+_FIT_SETTINGS = ("epochs", "batch_size", "learning_rate", "optimizer", "patience", "loss")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (and exit status 2) instead of a usage dump."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's API
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kerasdl", description="Run the deep-learning notes' experiments with Keras 3, "
+                     "compare them, and read the HTML reports.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = sub.add_parser("list", help="list builders, experiments or datasets")
+    listing.add_argument("what", choices=["builders", "experiments", "datasets"])
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    run = sub.add_parser("run", help="run an experiment and write its report")
+    run.add_argument("name", help="experiment name (see `kerasdl list experiments`)")
+    _add_run_options(run)
+
+    fit = sub.add_parser("fit", help="train one builder on your own CSV file and write a report")
+    fit.add_argument("builder", help="builder name (see `kerasdl list builders`)")
+    fit.add_argument("--data", required=True, type=Path, help="CSV file with a header row")
+    fit.add_argument("--target", required=True, help="column to predict")
+    fit.add_argument("--task", choices=["binary", "multiclass", "regression"],
+                     help="default: inferred from the target column")
+    fit.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
+                     help="builder hyperparameter or fit setting (epochs, batch_size, learning_rate, "
+                          "optimizer, patience, loss); repeatable, e.g. --hp units=[64,32] --hp epochs=50")
+    fit.add_argument("--api", choices=["sequential", "functional"], default="sequential")
+    fit.add_argument("--cv", type=int, default=0, metavar="K",
+                     help="stratified K-fold cross-validation instead of one holdout split")
+    _add_run_options(fit)
+
+    report = sub.add_parser("report", help="re-render reports from run records")
+    report.add_argument("run_dir", nargs="?", type=Path, help="one run folder; default: every run in --out")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+
+    datasets = sub.add_parser("datasets", help="list datasets, their size and whether they are available offline")
+    datasets.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="smoke-sized run: fewer rows, folds and epochs")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same metrics")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
+                        help="do not write TensorBoard logs")
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
+
+
+def _cmd_list(args) -> int:
+    if args.what == "builders":
+        from kerasdl import models
+
+        rows = [b.as_dict() for b in models.available()]
+        for row in rows:
+            row["apis"] = ",".join(row["apis"])
+        columns = ["name", "family", "apis", "notes_ref"]
+    elif args.what == "experiments":
+        from kerasdl import experiments
+
+        rows = [e.as_dict() for e in experiments.available()]
+        columns = ["name", "title", "notes_ref"]
+    else:
+        return _cmd_datasets(args)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, columns)
+    return 0
+
+
+def _cmd_datasets(args) -> int:
+    from kerasdl import data
+
+    rows = [d.as_dict() for d in data.available()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        row["offline"] = "yes" if row["offline"] else "no (not cached)"
+        row["n_samples"] = row["n_samples"] if row["n_samples"] is not None else "?"
+    _print_table(rows, ["name", "task", "n_samples", "origin", "offline"])
+    return 0
+
+
+def _quiet_tensorflow() -> None:
+    """TensorFlow's C++ start-up chatter (CPU feature notices) drowns the progress lines."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _run_and_report(experiment, args) -> int:
+    from kerasdl import harness, report
+
+    _quiet_tensorflow()
+    try:
+        record = harness.run(experiment, quick=args.quick, seed=args.seed, out=args.out, quiet=args.quiet,
+                             tensorboard=args.tensorboard)
+    except KeyboardInterrupt:
+        latest = max(Path(args.out, experiment.name).glob("*/run.json"), default=None,
+                     key=lambda p: p.stat().st_mtime)
+        if latest is not None:
+            report.render_run(latest.parent)
+            report.render_index(args.out)
+        print(f"\ninterrupted; the record so far is in {latest.parent if latest else args.out}", file=sys.stderr)
+        return 130
+    page = report.render_run(record.path)
+    report.render_index(args.out)
+    for variant in record.data["variants"]:
+        if variant["status"] == "failed":
+            print(f"\nvariant {variant['name']} failed:\n{variant['error']}", file=sys.stderr)
+        elif variant["status"] == "diverged":
+            print(f"warning: variant {variant['name']} diverged: {variant['error']}", file=sys.stderr)
+    print(f"run {record.status}: {record.path}")
+    print(f"report: {page.resolve()}")
+    return 1 if record.status == "failed" else 0
+
+
+def _cmd_run(args) -> int:
+    from kerasdl import experiments
+
+    module = experiments.load_module(args.name)
+    return _run_and_report(module.experiment(), args)
+
+
+def _parse_hp(items: list[str]) -> dict:
+    """NAME=VALUE pairs; values are Python literals (numbers, lists, None) or else plain strings."""
+    parsed = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise UserError(f"--hp expects NAME=VALUE, got {item!r}")
+        try:
+            parsed[name.strip()] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            parsed[name.strip()] = text
+    return parsed
+
+
+def _cmd_fit(args) -> int:
+    from kerasdl import data, models
+    from kerasdl.harness import Experiment, Variant
+
+    hyper = _parse_hp(args.hp)
+    settings = {k: hyper.pop(k) for k in _FIT_SETTINGS if k in hyper}
+    accepted = models.hyperparameters(models.get(args.builder).name)
+    unknown = sorted(set(hyper) - set(accepted))
+    if unknown:
+        raise UserError(f"builder {args.builder!r} has no hyperparameter {', '.join(unknown)}; accepted: "
+                        f"{', '.join(sorted(accepted))} (and fit settings {', '.join(_FIT_SETTINGS)})")
+    dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed)
+    variants = [Variant(args.builder, builder=args.builder, api=args.api, hyperparameters=hyper, **settings)]
+    if dataset.task != "regression":
+        from sklearn.dummy import DummyClassifier
+
+        baseline = DummyClassifier(strategy="prior")
+    else:
+        from sklearn.dummy import DummyRegressor
+
+        baseline = DummyRegressor(strategy="mean")
+    variants.append(Variant("dummy", estimator=baseline, label="Dummy baseline"))
+    safe_stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", dataset.name).strip("-.") or "data"
+    experiment = Experiment(
+        name=f"fit-{args.builder}-{safe_stem}", dataset=dataset, variants=variants,
+        title=f"{args.builder} on {args.data.name} (target {args.target})",
+        description=dataset.description, evaluation="cv" if args.cv else "holdout",
+        folds=args.cv or 5, quick_folds=min(args.cv or 2, 2),
+    )
+    return _run_and_report(experiment, args)
+
+
+def _cmd_report(args) -> int:
+    from kerasdl import report, runs
+
+    if args.run_dir is not None:
+        page = report.render_run(args.run_dir)
+        print(f"report: {page.resolve()}")
+        out = args.run_dir.resolve().parent.parent
+    else:
+        out = args.out
+        for run_dir in runs.list_runs(out):
+            report.render_run(run_dir)
+    print(f"index: {report.render_index(out).resolve()}")
+    return 0
+
+
+_COMMANDS = {"list": _cmd_list, "run": _cmd_run, "fit": _cmd_fit, "report": _cmd_report,
+             "datasets": _cmd_datasets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except UserError as error:
+        print(f"kerasdl: error: {error}", file=sys.stderr)
+        return error.exit_status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""The shared harness: run records, statuses, determinism, and user errors before any write."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasdl.data.dataset import Dataset
+from kerasdl.errors import UserError
+from kerasdl.harness import Experiment, Variant, run
+
+
+def _tabular(task: str = "binary", n: int = 120, seed: int = 0) -> Dataset:
+    """Generated tabular data with a categorical column and missing values, like real user files."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    x1[::17] = np.nan  # missing values must be imputed inside the pipeline
+    signal = np.nan_to_num(x1) + 0.5 * x2 + (colour == "red")
+    if task == "regression":
+        target, names = signal + rng.normal(scale=0.1, size=n), ()
+    else:
+        target, names = (signal > np.median(signal)).astype(int), ("no", "yes")
+    order = rng.permutation(n)
+    splits = {"train": order[: n // 2], "val": order[n // 2: 3 * n // 4], "test": order[3 * n // 4:]}
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "colour": colour})
+    return Dataset(name="synthetic", task=task, features=frame, target=target, splits=splits,
+                   class_names=names, provenance="generated in tests", license="CC0", origin="generated",
+                   numeric_columns=("x1", "x2"), categorical_columns=("colour",))
+
+
+def _experiment(**overrides) -> Experiment:
+    from sklearn.dummy import DummyClassifier
+
+    settings = dict(name="unit", dataset=_tabular(), variants=[
+        Variant("mlp", builder="mlp", hyperparameters={"units": [8]}, epochs=3, batch_size=16, patience=None),
+        Variant("dummy", estimator=DummyClassifier(strategy="prior")),
+    ])
+    settings.update(overrides)
+    return Experiment(**settings)
+
+
+def test_holdout_run_writes_a_complete_record(tmp_path):
+    record = run(_experiment(), out=tmp_path, quiet=True)
+    assert record.status == "completed"
+    assert record.path.parent == tmp_path / "unit" and not record.path.name.startswith(".")
+    data = json.loads((record.path / "run.json").read_text())
+    assert data["schema_version"] == 1 and data["seed"] == 0
+    assert data["dataset"]["provenance"] == "generated in tests"
+    assert data["environment"]["keras"] and data["environment"]["backend"] == "tensorflow"
+    mlp = record.variant("mlp")
+    assert mlp["parameter_count"] == sum(row["params"] for row in mlp["model_summary"])
+    assert 0.0 <= mlp["metrics"]["roc_auc"]["mean"] <= 1.0
+    assert sum(map(sum, mlp["confusion_matrix"])) == 30  # every test row counted once
+    with np.load(record.path / "predictions.npz", allow_pickle=False) as arrays:
+        assert arrays["mlp/fold0/y_score"].shape == (30, 2)
+        np.testing.assert_allclose(arrays["mlp/fold0/y_score"].sum(axis=1), 1.0, rtol=1e-6)
+    history = pd.read_csv(record.path / "history.csv")
+    assert list(history["epoch"]) == [1, 2, 3] and "val_loss" in history
+    assert (record.path / "models" / "mlp.keras").is_file()
+    assert (record.path / "logs" / "mlp" / "fold0" / "history.csv").is_file()
+    assert record.variant("dummy")["metrics"]["roc_auc"]["mean"] == pytest.approx(0.5)
+
+
+def test_cross_validation_reports_mean_and_spread(tmp_path):
+    record = run(_experiment(evaluation="cv", folds=3), out=tmp_path, quiet=True)
+    auc = record.variant("mlp")["metrics"]["roc_auc"]
+    assert len(auc["folds"]) == 3 and auc["std"] >= 0.0
+    assert auc["mean"] == pytest.approx(np.mean(auc["folds"]))
+    tested = sorted(np.concatenate([np.load(record.path / "predictions.npz")[f"mlp/fold{k}/index"]
+                                    for k in range(3)]))
+    assert tested == list(range(120))  # k-fold: every row is tested exactly once
+
+
+def test_same_seed_gives_same_metrics(tmp_path):
+    first = run(_experiment(), out=tmp_path / "a", quiet=True, seed=3)
+    second = run(_experiment(), out=tmp_path / "b", quiet=True, seed=3)
+    assert first.variant("mlp")["metrics"] == second.variant("mlp")["metrics"]
+
+
+def test_regression_task_uses_regression_metrics(tmp_path):
+    from sklearn.dummy import DummyRegressor
+
+    experiment = _experiment(dataset=_tabular("regression"), variants=[
+        Variant("mlp", builder="mlp", hyperparameters={"units": [8]}, epochs=2, patience=None),
+        Variant("mean", estimator=DummyRegressor()),
+    ])
+    record = run(experiment, out=tmp_path, quiet=True)
+    assert {"mse", "mae", "rmse", "r2"} <= set(record.variant("mlp")["metrics"])
+    assert record.variant("mlp")["confusion_matrix"] is None
+
+
+def test_divergence_is_recorded_and_the_run_goes_on(tmp_path):
+    from sklearn.dummy import DummyRegressor
+
+    experiment = _experiment(dataset=_tabular("regression"), variants=[
+        Variant("exploding", builder="mlp", hyperparameters={"units": [64, 64]}, optimizer="sgd",
+                learning_rate=1e12, epochs=5, patience=None),
+        Variant("mean", estimator=DummyRegressor()),
+    ])
+    record = run(experiment, out=tmp_path, quiet=True)
+    assert record.variant("exploding")["status"] == "diverged"
+    assert record.variant("mean")["status"] == "completed"
+    assert record.status == "diverged"
+
+
+class _Broken:
+    """A scikit-learn-like estimator whose fit raises what it is given."""
+
+    def __init__(self, error=RuntimeError):
+        self.error = error
+
+    def get_params(self, deep=False):
+        return {"error": self.error}
+
+    def set_params(self, **params):
+        self.error = params.get("error", self.error)
+        return self
+
+    def fit(self, x, y):
+        raise self.error("boom")
+
+
+def test_failed_variant_keeps_its_traceback_and_others_run(tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    experiment = _experiment(variants=[Variant("broken", estimator=_Broken()),
+                                       Variant("dummy", estimator=DummyClassifier())])
+    record = run(experiment, out=tmp_path, quiet=True)
+    assert record.status == "failed"
+    assert "RuntimeError: boom" in record.variant("broken")["error"]
+    assert record.variant("dummy")["status"] == "completed"
+
+
+def test_interrupt_leaves_a_valid_interrupted_record(tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    experiment = _experiment(variants=[Variant("dummy", estimator=DummyClassifier()),
+                                       Variant("stopped", estimator=_Broken(KeyboardInterrupt)),
+                                       Variant("never", estimator=DummyClassifier())])
+    with pytest.raises(KeyboardInterrupt):
+        run(experiment, out=tmp_path, quiet=True)
+    (run_dir,) = (tmp_path / "unit").iterdir()
+    assert not run_dir.name.startswith(".")
+    data = json.loads((run_dir / "run.json").read_text())
+    assert data["status"] == "interrupted"
+    assert [v["status"] for v in data["variants"]] == ["completed", "interrupted"]
+
+
+@pytest.mark.parametrize("variant, message", [
+    (Variant("x", builder="mlpp"), "closest: mlp"),
+    (Variant("x", builder="mlp", hyperparameters={"unitz": 3}), "accepted: "),
+])
+def test_user_errors_are_raised_before_anything_is_written(tmp_path, variant, message):
+    with pytest.raises(UserError, match=message):
+        run(_experiment(variants=[variant]), out=tmp_path, quiet=True)
+    assert not any(tmp_path.iterdir())
