@@ -117,17 +117,20 @@ class Dataset:
         """
         if n >= self.n_samples:
             return self
-        rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(self.n_samples, size=n, replace=False))
-        if self.task in ("binary", "multiclass"):
-            from sklearn.model_selection import train_test_split
+        from sklearn.model_selection import train_test_split
 
-            try:
-                keep, _ = train_test_split(np.arange(self.n_samples), train_size=n,
-                                           stratify=self.target, random_state=seed)
-                keep = np.sort(keep)
-            except ValueError:  # a class too rare to stratify: plain random rows are fine here
-                pass
+        # Stratify on (split, class) so every split keeps its share of rows and of each class.
+        key = np.zeros(self.n_samples, dtype=np.int64)
+        for code, index in enumerate(self.splits.values(), start=1):
+            key[np.asarray(index, dtype=int)] = code * 1_000_000
+        if self.task in ("binary", "multiclass"):
+            key = key + self.target.astype(np.int64)
+        try:
+            keep, _ = train_test_split(np.arange(self.n_samples), train_size=n, stratify=key,
+                                       random_state=seed)
+        except ValueError:  # a (split, class) cell too small to stratify: plain random rows are fine here
+            keep = np.random.default_rng(seed).choice(self.n_samples, size=n, replace=False)
+        keep = np.sort(keep)
         position = np.full(self.n_samples, -1)
         position[keep] = np.arange(len(keep))
         splits = {name: position[idx][position[idx] >= 0] for name, idx in self.splits.items()}

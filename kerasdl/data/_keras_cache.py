@@ -1,0 +1,118 @@
+"""Where Keras keeps its downloaded datasets, and whether the files a loader needs are there.
+
+Everything here uses plain file-system calls and never imports Keras, so the listing can show which
+datasets are offline instantly, and a missing file is reported before Keras would start a download
+(which hangs or fails deep inside urllib on a machine without network access).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kerasdl.errors import DatasetUnavailable
+
+__all__ = ["CacheFile", "keras_cache_dir", "is_cached", "require", "read_with_keras"]
+
+
+@dataclass(frozen=True)
+class CacheFile:
+    """One file Keras reads from `<keras home>/datasets/`.
+
+    `cached_as` is the path under that directory; `download_name` is the name it has at `url` when that
+    differs (Keras stores the CIFAR archive under a name of its own); `sha256` is the hash Keras checks.
+    """
+
+    cached_as: str
+    url: str
+    sha256: str | None = None
+    download_name: str | None = None
+    alternative_names: tuple[str, ...] = ()
+
+
+def keras_cache_dir() -> Path:
+    """The directory `keras.utils.get_file` reads datasets from, resolved the way Keras resolves it.
+
+    Keras reads KERAS_HOME once, when it is imported; if it already is, its value is the one that counts.
+    get_file falls back to /tmp/.keras when the home is not writable, and so do we.
+    """
+    config = sys.modules.get("keras.src.backend.config")
+    if config is not None:
+        home = config.keras_home()
+    elif "KERAS_HOME" in os.environ:
+        home = os.environ["KERAS_HOME"]
+    else:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    home = os.path.expanduser(home)
+    if os.path.exists(home) and not os.access(home, os.W_OK):
+        home = os.path.join("/tmp", ".keras")
+    return Path(home) / "datasets"
+
+
+def _missing(files: tuple[CacheFile, ...]) -> list[CacheFile]:
+    cache = keras_cache_dir()
+    return [f for f in files if not (cache / f.cached_as).is_file()]
+
+
+def is_cached(files: tuple[CacheFile, ...]) -> bool:
+    """True when every file is present (a cheap existence check; hashes are checked on load)."""
+    return not _missing(files)
+
+
+def require(name: str, files: tuple[CacheFile, ...]) -> None:
+    """Raise DatasetUnavailable unless every file is cached and has the hash Keras will check."""
+    cache = keras_cache_dir()
+    missing = _missing(files)
+    if missing:
+        raise DatasetUnavailable(_missing_message(name, cache, missing))
+    for f in files:
+        if f.sha256 and _sha256(cache / f.cached_as) != f.sha256:
+            raise DatasetUnavailable(
+                f"dataset {name!r}: {cache / f.cached_as} is not the file Keras expects (its sha256 differs; "
+                f"an interrupted download?): replace it with {f.url} and run again")
+
+
+def _missing_message(name: str, cache: Path, missing: list[CacheFile]) -> str:
+    folder = cache / Path(missing[0].cached_as).parent
+    first = missing[0]
+    for old in first.alternative_names:  # the same file under its download or an older Keras's name
+        if (cache / old).is_file():
+            return (f"dataset {name!r} is not in the Keras cache under the name Keras 3 reads: "
+                    f"rename (or copy) {cache / old} to {cache / first.cached_as} and run again")
+    if len(missing) == 1 and first.download_name:
+        what = (f"{first.download_name} (from {first.url}) in {folder}{os.sep} "
+                f"renamed to {Path(first.cached_as).name}")
+    elif len(missing) == 1:
+        what = f"{Path(first.cached_as).name} (from {first.url}) in {folder}{os.sep}"
+    else:
+        base = first.url.rsplit("/", 1)[0] + "/"
+        what = f"{', '.join(Path(f.cached_as).name for f in missing)} (from {base}) in {folder}{os.sep}"
+    return f"dataset {name!r} is not in the Keras cache: place {what} and run again"
+
+
+def read_with_keras(name: str, files: tuple[CacheFile, ...], read):
+    """Call a keras.datasets reader on files that passed `require`, reporting a damaged file as one line.
+
+    Files without a hash (Fashion-MNIST) can still be truncated; Keras then fails inside gzip or NumPy.
+    """
+    try:
+        return read()
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as err:
+        paths = ", ".join(str(keras_cache_dir() / f.cached_as) for f in files)
+        raise DatasetUnavailable(f"dataset {name!r}: Keras could not read {paths} ({type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else 'damaged file'}); "
+                                 "replace the file(s) and run again") from err
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
