@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import keras
 
-__all__ = ["assemble", "activation_layer"]
+__all__ = ["assemble", "activation_layer", "check_choice", "unit_layers", "weight_regularizer"]
 
 
 def assemble(make_layers: Callable[[], Sequence[keras.layers.Layer]], input_shape: tuple[int, ...],
@@ -34,3 +34,33 @@ def activation_layer(activation: str, name: str | None = None) -> keras.layers.L
     if activation == "prelu":
         return keras.layers.PReLU(name=name)
     return keras.layers.Activation(activation, name=name)
+
+
+def weight_regularizer(l1: float = 0.0, l2: float = 0.0) -> keras.regularizers.Regularizer | None:
+    """An L1/L2 weight penalty, or None when both are zero (so the model config stays minimal)."""
+    return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+
+
+def check_choice(name: str, value, choices: Sequence) -> None:
+    """Reject a hyperparameter value outside `choices` with a message naming the accepted ones."""
+    if value not in choices:
+        from kerasdl.errors import UserError
+        accepted = ", ".join(repr(c) for c in choices)
+        raise UserError(f"Expected {name} to be one of {accepted}. Received: {name}={value!r}")
+
+
+def unit_layers(core: keras.layers.Layer, activation: str, batch_norm: str | None,
+                name: str) -> list[keras.layers.Layer]:
+    """`core` (Dense or a convolution) → activation, with batch norm "before" or "after" it, or none.
+
+    "before" is Ioffe & Szegedy's placement (normalise the affine output, then activate), "after"
+    normalises the activations instead; both are tuning options (notes 004 batch normalization).
+    """
+    check_choice("batch_norm", batch_norm, (None, "before", "after"))
+    out = [core]
+    if batch_norm == "before":
+        out.append(keras.layers.BatchNormalization(name=f"{name}_bn"))
+    out.append(activation_layer(activation, name=f"{name}_{activation}"))
+    if batch_norm == "after":
+        out.append(keras.layers.BatchNormalization(name=f"{name}_bn"))
+    return out
