@@ -48,10 +48,11 @@ __all__ = [
 ]
 
 #: The metric an index page shows for a run, per task.
-HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}
+HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse", "reconstruction": "mse"}
 #: Metric names where a smaller value is better (everything else: larger is better).
-LOWER_IS_BETTER = frozenset({"log_loss", "mse", "mae", "rmse", "msle", "fpr", "brier"})
-TASKS = ("binary", "multiclass", "regression")
+LOWER_IS_BETTER = frozenset({"log_loss", "mse", "mae", "rmse", "msle", "fpr", "brier",
+                             "reconstruction_error_max"})
+TASKS = ("binary", "multiclass", "regression", "reconstruction")
 
 _NAN = float("nan")
 # Probabilities are clipped to [eps, 1 - eps] before log loss so a confident 0/1 score costs
@@ -387,6 +388,16 @@ def metrics_for_task(task: str, y_true: Any, y_score: Any, *, class_names: Seque
         full = multiclass_metrics(y_true, y_score, class_names=class_names)
     elif task == "regression":
         full = regression_metrics(y_true, y_score, n_features=n_features)
+    elif task == "reconstruction":
+        # Image-to-image outputs (autoencoders, upsampling): pixel-wise errors over the whole test set,
+        # plus the worst single sample, which a mean hides.
+        y_true, y_score = np.asarray(y_true, dtype=float), np.asarray(y_score, dtype=float)
+        if y_true.shape != y_score.shape:
+            raise ValueError("metrics_for_task: expected reconstructions shaped like their targets. "
+                             f"Received: {y_true.shape} and {y_score.shape}")
+        full = regression_metrics(y_true.reshape(-1), y_score.reshape(-1))
+        full.pop("adjusted_r2", None)
+        full["reconstruction_error_max"] = float(reconstruction_error(y_true, y_score).max())
     else:
         raise ValueError(f"metrics_for_task: expected task in {', '.join(TASKS)}. Received: {task!r}")
     return {k: float(v) for k, v in full.items()

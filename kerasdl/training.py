@@ -69,7 +69,10 @@ def _encode(dataset: Dataset, fold: Fold) -> FoldArrays:
 
 
 def _as_scores(task: str, raw: np.ndarray) -> np.ndarray:
-    """Predictions in the record's layout: (n, n_classes) probabilities, or (n,) for regression."""
+    """Predictions in the record's layout: (n, n_classes) probabilities, (n,) for regression, and
+    outputs shaped like the targets for reconstruction (stored as float32: images are large)."""
+    if task == "reconstruction":
+        return np.asarray(raw, dtype=np.float32)
     raw = np.asarray(raw, dtype=np.float64)
     if task == "regression":
         return raw.reshape(-1)
@@ -80,7 +83,13 @@ def _as_scores(task: str, raw: np.ndarray) -> np.ndarray:
 
 
 def _output_units(dataset: Dataset) -> int:
-    return dataset.n_classes if dataset.task == "multiclass" else 1
+    """Output units: one per class, one for binary/regression, the target's last axis (pixels or
+    channels) for reconstruction."""
+    if dataset.task == "multiclass":
+        return dataset.n_classes
+    if dataset.task == "reconstruction":
+        return int(np.shape(dataset.target)[-1])
+    return 1
 
 
 def _default_loss(task: str) -> str:
@@ -213,10 +222,14 @@ class Runner:
         pre = self.dataset.preprocessor()
         model = make_pipeline(pre, clone(variant.estimator)) if pre is not None else clone(variant.estimator)
         t0 = time.perf_counter()
+        if self.dataset.task == "reconstruction":  # targets are images too: flatten them for scikit-learn
+            y_fit = np.asarray(y_fit).reshape(len(y_fit), -1)
         model.fit(x_fit, y_fit)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        if self.dataset.task == "regression":
+        if self.dataset.task == "reconstruction":
+            scores = self._sklearn_reconstruct(model, x_fit, y_fit, x_test, fold)
+        elif self.dataset.task == "regression":
             scores = _as_scores("regression", model.predict(x_test))
         else:
             proba = model.predict_proba(x_test)
@@ -227,6 +240,14 @@ class Runner:
         return ({"fold": fold.index, "status": "completed", "fit_s": fit_s,
                  "evaluate_s": time.perf_counter() - t0, "n_train": len(fit_rows), "n_val": 0,
                  "n_test": len(fold.test), "_n_features": n_features}, scores)
+
+    def _sklearn_reconstruct(self, model, x_fit, y_fit, x_test, fold: Fold) -> np.ndarray:
+        """A regressor predicts the flattened target; a decomposition (PCA) maps test rows to its
+        components and back, which is a reconstruction when target and input are the same images."""
+        shape = (len(x_test), *np.shape(self.dataset.target)[1:])
+        if hasattr(model, "predict"):
+            return _as_scores("reconstruction", np.asarray(model.predict(x_test)).reshape(shape))
+        return _as_scores("reconstruction", model.inverse_transform(model.transform(x_test)).reshape(shape))
 
     # -- Keras models ----------------------------------------------------------------------------
     def _keras_fold(self, variant: Variant, fold: Fold, entry: dict[str, Any]):
@@ -292,6 +313,8 @@ class Runner:
         hyper = dict(variant.hyperparameters)
         if self.dataset.task == "regression":
             hyper.setdefault("output_activation", "linear")
+        elif self.dataset.task == "reconstruction":  # pixels live in [0, 1]
+            hyper.setdefault("output_activation", "sigmoid")
         return hyper
 
 

@@ -158,3 +158,27 @@ def test_user_errors_are_raised_before_anything_is_written(tmp_path, variant, me
     with pytest.raises(UserError, match=message):
         run(_experiment(variants=[variant]), out=tmp_path, quiet=True)
     assert not any(tmp_path.iterdir())
+
+
+def test_reconstruction_task_compares_keras_and_pca(tmp_path):
+    """Image-to-image variants (autoencoders, upsampling decoders) are scored on pixel errors."""
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    pixels = (load_digits().data[:200] / 16.0).astype("float32")
+    order = np.random.default_rng(0).permutation(200)
+    dataset = Dataset(name="digit-pixels", task="reconstruction", features=pixels, target=pixels,
+                      splits={"train": order[:120], "val": order[120:160], "test": order[160:]},
+                      provenance="scikit-learn digits", origin="sklearn")
+    experiment = _experiment(dataset=dataset, variants=[
+        Variant("dense-ae", builder="mlp", hyperparameters={"units": [16]}, epochs=2, patience=None),
+        Variant("pca-16", estimator=PCA(n_components=16)),
+    ])
+    record = run(experiment, out=tmp_path, quiet=True)
+    assert record.status == "completed"
+    for name in ("dense-ae", "pca-16"):
+        assert record.metric(name, "mse") > 0.0
+    # PCA with 16 of 64 components keeps most of the variance: far better than an untrained network.
+    assert record.metric("pca-16", "mse") < record.metric("dense-ae", "mse")
+    with np.load(record.path / "predictions.npz") as arrays:
+        assert arrays["pca-16/fold0/y_score"].shape == (40, 64)
