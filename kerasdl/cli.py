@@ -88,8 +88,9 @@ def _cmd_list(args) -> int:
         from kerasdl import models
 
         rows = [b.as_dict() for b in models.available()]
-        for row in rows:
-            row["apis"] = ",".join(row["apis"])
+        if not args.json:
+            for row in rows:
+                row["apis"] = ",".join(row["apis"])
         columns = ["name", "family", "apis", "notes_ref"]
     elif args.what == "experiments":
         from kerasdl import experiments
@@ -178,12 +179,14 @@ def _cmd_fit(args) -> int:
 
     hyper = _parse_hp(args.hp)
     settings = {k: hyper.pop(k) for k in _FIT_SETTINGS if k in hyper}
-    accepted = models.hyperparameters(models.get(args.builder).name)
+    info = models.get(args.builder)
+    # The file first: reading it needs no TensorFlow, so its mistakes are reported in a blink.
+    dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed)
+    accepted = models.hyperparameters(info.name)
     unknown = sorted(set(hyper) - set(accepted))
     if unknown:
         raise UserError(f"builder {args.builder!r} has no hyperparameter {', '.join(unknown)}; accepted: "
                         f"{', '.join(sorted(accepted))} (and fit settings {', '.join(_FIT_SETTINGS)})")
-    dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed)
     variants = [Variant(args.builder, builder=args.builder, api=args.api, hyperparameters=hyper, **settings)]
     if dataset.task != "regression":
         from sklearn.dummy import DummyClassifier

@@ -23,7 +23,7 @@ from kerasdl.errors import UserError
 from kerasdl.folds import make_folds
 from kerasdl.training import FoldArrays, Progress, Runner
 
-__all__ = ["Experiment", "Variant", "FoldArrays", "RunRecord", "run"]
+__all__ = ["Analysis", "Experiment", "Variant", "FoldArrays", "RunRecord", "run"]
 
 
 @dataclass
@@ -60,6 +60,26 @@ class Variant:
         return "keras" if self.builder else "sklearn"
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What an experiment's `analyze` hook sees once every variant has run."""
+
+    record: dict[str, Any]              # run.json so far (variants with metrics, folds and probes)
+    dataset: Dataset | None
+    quick: bool
+    history: list[dict[str, Any]]       # history.csv rows: variant, fold, epoch, loss, val_loss, ...
+    predictions: dict[str, Any]         # predictions.npz arrays by key "<variant>/fold<k>/<what>"
+    seed: int = 0
+
+    def curve(self, variant: str, key: str = "val_loss") -> list[float]:
+        """Per-epoch `key` of one variant averaged over its folds (folds that stopped early drop out)."""
+        by_epoch: dict[int, list[float]] = {}
+        for row in self.history:
+            if row["variant"] == variant and key in row:
+                by_epoch.setdefault(row["epoch"], []).append(row[key])
+        return [sum(v) / len(v) for _, v in sorted(by_epoch.items())]
+
+
 @dataclass
 class Experiment:
     """A comparison of variants on one dataset, evaluated by holdout or k-fold cross-validation."""
@@ -79,8 +99,8 @@ class Experiment:
     quick_samples: int = 300         # --quick: rows kept, epochs capped, folds reduced
     quick_epochs: int = 2
     quick_folds: int = 2
-    # After every variant ran: analyze(record, dataset, quick) → extra report sections (docs/run-record.md).
-    analyze: Callable[[dict[str, Any], Dataset | None, bool], list[dict[str, Any]]] | None = None
+    # After every variant ran: analyze(Analysis) → extra report sections (docs/run-record.md).
+    analyze: Callable[[Analysis], list[dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         if self.dataset is None and self.variants:
@@ -193,7 +213,8 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
         record["error"] = f"variant(s) failed: {', '.join(failed)}"
     if experiment.analyze is not None:
         try:
-            record["sections"] = runs.json_safe(experiment.analyze(record, dataset, quick))
+            analysis = Analysis(record, dataset, quick, runner.history_rows, runner.predictions, seed)
+            record["sections"] = runs.json_safe(experiment.analyze(analysis))
         except KeyboardInterrupt:
             record["status"], record["error"] = "interrupted", "interrupted by the user (Ctrl-C) during analysis"
             _close(run_dir, record, runner, t_start)

@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # reading the umask means setting it; put it straight back
 # Ordered from best to worst: a run's status is the worst of its variants' statuses.
 STATUSES = ("completed", "diverged", "failed", "interrupted")
 
@@ -48,6 +50,7 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; records are meant to be shared
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.replace(tmp, path)

@@ -182,3 +182,32 @@ def test_reconstruction_task_compares_keras_and_pca(tmp_path):
     assert record.metric("pca-16", "mse") < record.metric("dense-ae", "mse")
     with np.load(record.path / "predictions.npz") as arrays:
         assert arrays["pca-16/fold0/y_score"].shape == (40, 64)
+
+
+def test_analyze_hook_adds_sections_from_history_and_probes(tmp_path):
+    def probe(model, arrays):
+        return {"n_test": int(len(arrays.x_test)), "params": int(model.count_params())}
+
+    def analyze(analysis):
+        curve = analysis.curve("mlp", "loss")
+        probes = [f["probe"] for f in analysis.record["variants"][0]["folds"]]
+        return [{"kind": "lines", "title": "loss", "x_label": "epoch", "y_label": "loss",
+                 "series": [{"label": "mlp", "x": list(range(1, len(curve) + 1)), "y": curve}]},
+                {"kind": "text", "title": "probe", "body": f"tested {probes[0]['n_test']} rows"}]
+
+    experiment = _experiment(analyze=analyze, variants=[
+        Variant("mlp", builder="mlp", hyperparameters={"units": [4]}, epochs=3, patience=None, probe=probe)])
+    record = run(experiment, out=tmp_path, quiet=True)
+    lines, text = record.data["sections"]
+    assert len(lines["series"][0]["y"]) == 3
+    assert text["body"] == "tested 30 rows"
+    assert json.loads((record.path / "run.json").read_text())["sections"][1]["body"] == "tested 30 rows"
+
+
+def test_a_failing_analysis_marks_the_run_failed_but_keeps_it(tmp_path):
+    def analyze(analysis):
+        raise ZeroDivisionError("bug in a study")
+
+    record = run(_experiment(analyze=analyze), out=tmp_path, quiet=True)
+    assert record.status == "failed" and "ZeroDivisionError" in record.data["error"]
+    assert record.variant("mlp")["status"] == "completed"

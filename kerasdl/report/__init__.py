@@ -1,0 +1,38 @@
+"""HTML reports rendered from run records alone (docs/run-record.md): never TensorFlow, never Keras.
+
+Each page is one self-contained file: inline CSS, inline SVG figures drawn by matplotlib, no
+script, no network. Every string that came from a user (names, labels, class names, error text)
+is escaped by Jinja2's autoescaping.
+
+Modules: `run_page` (one run's page), `index_page` (reports/index.html), `run_files` (reading a
+record), `metric_tables`, `prediction_sections` (confusion, ROC/PR, thresholds, regression),
+`study_sections` (an experiment's own "sections"), `figures` / `section_figures` (matplotlib → SVG),
+`ranking` (best variant), `formatting`, `templating` (Jinja2 + atomic write).
+
+The functions import their modules on first use, so `import kerasdl.report` stays as cheap as
+`import kerasdl` (matplotlib, pandas and scikit-learn load only when a page is rendered).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["render_index", "render_run"]
+
+
+def render_run(run_dir: str | Path) -> Path:
+    """Write `run_dir/report.html` (atomically) from run.json, predictions.npz and history.csv.
+
+    Only run.json is required: a failed run without predictions or history still gets a page whose
+    sections say what is missing. A folder without run.json raises `kerasdl.errors.UserError`.
+    """
+    from .run_page import render_run as _render_run
+
+    return _render_run(run_dir)
+
+
+def render_index(out: str | Path) -> Path:
+    """Write `out/index.html` listing every run (newest first) and every search under `out`."""
+    from .index_page import render_index as _render_index
+
+    return _render_index(out)

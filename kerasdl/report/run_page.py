@@ -1,0 +1,214 @@
+"""The report of one run: collect what each section shows from the run record, then render it.
+
+Section order follows what a reader asks in turn: what ran and did it work, on which data, how
+good is each variant, where does it go wrong (confusion, curves, thresholds), how did training
+go, what exactly was the model, and on what machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import figures, prediction_sections
+from .formatting import duration, plain_value, timestamp
+from .metric_tables import metrics_table, references_table
+from .ranking import headline_metric, variants_of
+from .run_files import RunFiles, fold_entries, load_run
+from .study_sections import study_sections
+from .templating import render_page, write_page
+
+__all__ = ["render_run", "run_context"]
+
+_NOT_PLOTTED = {"variant", "fold", "epoch", "learning_rate", "lr"}
+_MAX_FEATURE_NAMES = 40
+
+
+def _overview(record: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    experiment = record.get("experiment") or {}
+    evaluation = experiment.get("evaluation") or {}
+    if evaluation.get("kind") == "cv":
+        how = f"{evaluation.get('folds', '?')}-fold cross-validation"
+        how += " (stratified)" if evaluation.get("stratified") else ""
+    elif evaluation.get("kind") == "holdout":
+        how = f"holdout ({evaluation.get('split', 'test')} split)"
+    else:
+        how = plain_value(evaluation) if evaluation else "n/a"
+    return {
+        "title": str(experiment.get("title") or experiment.get("name") or "untitled experiment"),
+        "name": str(experiment.get("name") or ""),
+        "description": str(experiment.get("description") or ""),
+        "notes_ref": str(experiment.get("notes_ref") or ""),
+        "status": str(record.get("status") or "unknown"),
+        "run_id": str(record.get("run_id") or "n/a"),
+        "facts": [
+            ("Run id", str(record.get("run_id") or "n/a")),
+            ("Started", timestamp(record.get("started"))),
+            ("Finished", timestamp(record.get("finished"))),
+            ("Duration", duration(record.get("duration_s"))),
+            ("Evaluation", how),
+            ("Seed", plain_value(record.get("seed"))),
+            ("Quick run", "yes (reduced data/epochs)" if record.get("quick") else "no"),
+        ],
+        "error": str(record.get("error") or ""),
+        "problems": problems,
+    }
+
+
+def _dataset(record: dict[str, Any]) -> dict[str, Any]:
+    dataset = record.get("dataset")
+    if not isinstance(dataset, dict) or not dataset:
+        return {"facts": [], "description": ""}  # e.g. a study that computes without data
+    features = dataset.get("feature_names") or []
+    feature_text = ", ".join(str(f) for f in features[:_MAX_FEATURE_NAMES])
+    if len(features) > _MAX_FEATURE_NAMES:
+        feature_text += f", … ({len(features) - _MAX_FEATURE_NAMES} more)"
+    shape = dataset.get("input_shape")
+    facts = [
+        ("Name", plain_value(dataset.get("name"))),
+        ("Task", plain_value(dataset.get("task"))),
+        ("Samples", f"{dataset['n_samples']:,}" if isinstance(dataset.get("n_samples"), int) else "n/a"),
+        ("Input shape", "(" + ", ".join(str(d) for d in shape) + ")" if isinstance(shape, list) else "n/a"),
+        ("Classes", plain_value(dataset.get("class_names")) if dataset.get("class_names") else "—"),
+        ("Features", feature_text or "—"),
+        ("Provenance", plain_value(dataset.get("provenance")) if dataset.get("provenance") else "n/a"),
+        ("License", plain_value(dataset.get("license")) if dataset.get("license") else "n/a"),
+    ]
+    if dataset.get("origin"):
+        facts.append(("Origin", plain_value(dataset.get("origin"))))
+    return {"facts": facts, "description": str(dataset.get("description") or "")}
+
+
+def _second_metric(columns: list[str]) -> str | None:
+    """The accuracy-type metric to plot beside the loss (else the first other training metric)."""
+    candidates = [c for c in columns if c not in _NOT_PLOTTED and c != "loss" and not c.startswith("val_")]
+    for column in candidates:
+        if "accuracy" in column:
+            return column
+    return candidates[0] if candidates else None
+
+
+def _learning_curves(files: RunFiles, variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    history = files.history
+    items = []
+    for position, variant in enumerate(variants):
+        if variant.get("kind") == "sklearn":
+            continue  # no epochs to show
+        name = str(variant.get("name"))
+        rows = history[history["variant"] == name] if history is not None else None
+        if rows is None or rows.empty:
+            items.append({"variant": variant, "svg": None, "note": "no training history recorded"})
+            continue
+        rows = rows.dropna(axis=1, how="all")
+        plotted = [m for m in ("loss", _second_metric(list(rows.columns))) if m and m in rows.columns]
+        if not plotted:
+            items.append({"variant": variant, "svg": None, "note": "history has no loss column"})
+            continue
+        folds = []
+        for fold, part in rows.sort_values(["fold", "epoch"]).groupby("fold", sort=True):
+            columns = {c: part[c].to_numpy(dtype=float) for c in part.columns
+                       if c in plotted or (c.startswith("val_") and c[4:] in plotted)}
+            columns["epoch"] = part["epoch"].to_numpy(dtype=float)
+            folds.append((int(fold), columns))
+        entries = fold_entries(variant)
+        epochs = ", ".join(str(f.get("epochs_run", "?")) for f in entries)
+        best = ", ".join(str(f.get("best_epoch")) for f in entries if f.get("best_epoch") is not None)
+        caption = (f"One thin line per fold ({len(folds)} fold{'s' if len(folds) != 1 else ''}); "
+                   "solid: training, dashed: validation.")
+        if epochs:
+            caption += f" Epochs run per fold: {epochs}."
+        if best:
+            caption += f" Best epoch (lowest validation loss): {best}."
+        svg = figures.learning_curve_figure(folds, plotted, key=f"lc{position}")
+        items.append({"variant": variant, "svg": svg, "caption": caption, "note": ""})
+    return items
+
+
+def _models(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    items = []
+    for variant in variants:
+        layers = [layer for layer in variant.get("model_summary") or [] if isinstance(layer, dict)]
+        count = variant.get("parameter_count")
+        if not isinstance(count, int) and layers:
+            count = int(sum(layer.get("params") or 0 for layer in layers))
+        settings = []
+        for group in ("hyperparameters", "compile", "fit"):
+            for key, value in (variant.get(group) or {}).items():
+                settings.append((group, str(key), plain_value(value)))
+        items.append({
+            "variant": variant,
+            "kind": str(variant.get("kind") or "n/a"),
+            "settings": settings,
+            "layers": [{"name": str(layer.get("name", "")), "type": str(layer.get("type", "")),
+                        "output_shape": str(layer.get("output_shape", "")),
+                        "params": f"{layer['params']:,}" if isinstance(layer.get("params"), int) else "n/a"}
+                       for layer in layers],
+            "total": f"{count:,}" if isinstance(count, int) else None,
+            "model_file": str((variant.get("artifacts") or {}).get("model") or ""),
+        })
+    return items
+
+
+def _sections(task: str | None, has_history: bool, studies: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    sections = [("overview", "Overview"), ("dataset", "Dataset"), ("metrics", "Metrics")]
+    if task in ("binary", "multiclass"):
+        sections += [("confusion", "Confusion matrices"), ("curves", "ROC and PR curves")]
+        if task == "binary":
+            sections.append(("thresholds", "Threshold sweep"))
+    elif task == "regression":
+        sections.append(("regression", "Predicted vs actual"))
+    if has_history:
+        sections.append(("learning", "Learning curves"))
+    # The experiment's own analysis comes after the standard results, before the appendix-like
+    # model and environment tables, so a study is read where its results are.
+    sections += [(study["anchor"], study["title"]) for study in studies]
+    sections += [("models", "Models"), ("environment", "Environment")]
+    return sections
+
+
+def run_context(files: RunFiles) -> dict[str, Any]:
+    """Everything run.html.j2 shows, as plain values (the template only lays it out)."""
+    record = files.record
+    variants = variants_of(record)
+    task = (record.get("dataset") or {}).get("task")
+    headline = headline_metric(record)
+    has_keras = any(v.get("kind") != "sklearn" for v in variants)
+    studies = study_sections(record)
+    context: dict[str, Any] = {
+        "task": task,
+        "overview": _overview(record, files.problems),
+        "dataset": _dataset(record),
+        "headline": headline,
+        "metrics": metrics_table(variants, headline),
+        "references": references_table(record, variants),
+        "variant_errors": [v for v in variants if v.get("error")],
+        "models": _models(variants),
+        "environment": [(str(k), plain_value(v)) for k, v in (record.get("environment") or {}).items()],
+        "sections": _sections(task, has_keras, studies),
+        "studies": studies,
+        "no_predictions": prediction_sections.NO_PREDICTIONS,
+        "n_variants": len(variants),
+        # reports/<experiment>/<run-id>/report.html → reports/index.html, when there is one
+        "index_href": "../../index.html" if (files.run_dir.parent.parent / "index.html").is_file() else None,
+    }
+    if task in ("binary", "multiclass"):
+        context["confusion"] = prediction_sections.confusion_section(record, variants, files.predictions)
+        context["curves"] = prediction_sections.curves_section(record, variants, files.predictions)
+        if task == "binary":
+            context["thresholds"] = prediction_sections.threshold_section(record, variants, files.predictions)
+    elif task == "regression":
+        context["regression"] = prediction_sections.regression_section(variants, files.predictions)
+    if has_keras:
+        context["learning"] = _learning_curves(files, variants)
+    return context
+
+
+def render_run(run_dir: str | Path) -> Path:
+    """Render `run_dir/report.html` from the run record alone and return its path."""
+    run_dir = Path(run_dir)
+    files = load_run(run_dir)
+    with np.errstate(all="ignore"):
+        html = render_page("run.html.j2", **run_context(files))
+    return write_page(run_dir / "report.html", html)

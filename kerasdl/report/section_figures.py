@@ -1,0 +1,156 @@
+"""Figures for the study sections an experiment's `analyze` hook adds to run.json (docs/run-record.md):
+line charts, grouped bars, image grids and 2-D decision boundaries.
+
+Inputs are plain JSON lists (NaN arrives as null); every function returns inline SVG markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+
+from .figures import STYLE, Canvas, plain_text, svg_markup, variant_colour
+
+__all__ = ["bars_figure", "boundaries_figure", "images_figure", "lines_figure"]
+
+_LEGEND_LINE = 0.17  # inches per legend entry at 8 pt
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """A JSON list of numbers as floats; null (the record's NaN) becomes NaN, a gap in a line."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _legend_below(canvas: Canvas, ax, left: float) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        canvas.figure.legend(handles, labels, loc="lower left", frameon=False,
+                             bbox_to_anchor=(left / canvas.width, 0.02), borderaxespad=0.0)
+
+
+def lines_figure(series: Sequence[dict[str, Any]], *, x_label: str, y_label: str, log_y: bool, key: str) -> str:
+    """One chart, one line per series ({label, x, y})."""
+    legend = (0.12 + _LEGEND_LINE * len(series)) if len(series) > 1 else 0.0
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(6.0, 3.4 + legend)
+        ax = canvas.axes(0.75, 0.5 + legend, 5.05, 2.7)
+        positive = True
+        for position, line in enumerate(series):
+            x, y = _numbers(line["x"]), _numbers(line["y"])
+            if len(x) != len(y):
+                raise ValueError(f"series {line.get('label')!r} has {len(x)} x values and {len(y)} y values")
+            positive &= bool(np.all(y[np.isfinite(y)] > 0))
+            ax.plot(x, y, color=variant_colour(position), linewidth=1.5, marker="o" if len(x) <= 12 else None,
+                    markersize=3.5, label=plain_text(line.get("label", f"series {position + 1}"), 60))
+        if log_y and positive:
+            ax.set_yscale("log")
+        ax.set_xlabel(plain_text(x_label, 80))
+        ax.set_ylabel(plain_text(y_label, 60))
+        if len(series) > 1:
+            _legend_below(canvas, ax, 0.7)
+        return svg_markup(canvas.figure, key)
+
+
+def bars_figure(labels: Sequence[Any], series: Sequence[dict[str, Any]], *, y_label: str, key: str) -> str:
+    """Grouped bars: one group per label, one bar per series ({label, values})."""
+    names = [plain_text(label, 24) for label in labels]
+    rotate = len(names) > 6 or max((len(n) for n in names), default=0) > 10
+    bottom = 0.5 + (0.07 * max((len(n) for n in names), default=1) * 0.6 if rotate else 0.1)
+    legend = (0.12 + _LEGEND_LINE * len(series)) if len(series) > 1 else 0.0
+    width = min(max(4.5, 0.35 * len(names) * max(len(series), 1) + 1.5), 11.0)
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(width, 3.0 + bottom + legend)
+        ax = canvas.axes(0.75, bottom + legend, width - 0.95, 2.7)
+        group = np.arange(len(names))
+        bar = 0.8 / max(len(series), 1)
+        for position, entry in enumerate(series):
+            values = _numbers(entry["values"])
+            if len(values) != len(names):
+                raise ValueError(f"series {entry.get('label')!r} has {len(values)} values for {len(names)} labels")
+            ax.bar(group - 0.4 + bar * (position + 0.5), values, width=bar, color=variant_colour(position),
+                   label=plain_text(entry.get("label", f"series {position + 1}"), 60))
+        ax.set_xticks(group, names, rotation=35 if rotate else 0, ha="right" if rotate else "center",
+                      rotation_mode="anchor" if rotate else "default")
+        ax.grid(axis="x", visible=False)
+        ax.set_ylabel(plain_text(y_label, 60))
+        if len(series) > 1:
+            _legend_below(canvas, ax, 0.7)
+        return svg_markup(canvas.figure, key)
+
+
+def _scaled(pixels: np.ndarray, value_range: Any) -> tuple[np.ndarray, float, float]:
+    finite = pixels[np.isfinite(pixels)]
+    if value_range is not None:
+        low, high = float(value_range[0]), float(value_range[1])
+    else:
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if high <= low:
+        high = low + 1.0  # a constant image shows as flat dark instead of failing
+    return pixels, low, high
+
+
+def images_figure(images: Sequence[dict[str, Any]], *, columns: int | None, key: str) -> str:
+    """A grid of small images ({label, pixels 2-D grey or H×W×3 RGB, optional range [lo, hi]})."""
+    count = len(images)
+    if not count:
+        raise ValueError("no images to draw")
+    columns = max(1, min(int(columns or min(count, 8)), count or 1))
+    rows = -(-count // columns)
+    cell, title = 1.25, 0.28
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(columns * cell + 0.2, rows * (cell + title) + 0.1)
+        for index, image in enumerate(images):
+            pixels = np.array(image["pixels"], dtype=float)
+            if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
+                raise ValueError(f"image {index + 1} has shape {pixels.shape}; expected H×W or H×W×3")
+            pixels, low, high = _scaled(pixels, image.get("range"))
+            row, column = divmod(index, columns)
+            ax = canvas.axes(0.1 + column * cell + 0.05, canvas.height - (row + 1) * (cell + title),
+                             cell - 0.1, cell - 0.1)
+            if pixels.ndim == 2:
+                ax.imshow(pixels, cmap="gray", vmin=low, vmax=high, interpolation="nearest")
+            else:
+                ax.imshow(np.clip((pixels - low) / (high - low), 0, 1), interpolation="nearest")
+            ax.set_axis_off()
+            ax.set_title(plain_text(image.get("label", ""), 18), fontsize=8, pad=3)
+        return svg_markup(canvas.figure, key)
+
+
+def boundaries_figure(panels: Sequence[dict[str, Any]], *, key: str) -> str:
+    """Decision regions (P(class 1) over a grid) with the data points on top, one panel per model."""
+    count = len(panels)
+    if not count:
+        raise ValueError("no panels to draw")
+    columns = min(count, 3)
+    rows = -(-count // columns)
+    side, gap = 2.5, 0.55
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(columns * (side + gap) + 0.9, rows * (side + 0.75) + 0.1)
+        for index, panel in enumerate(panels):
+            xs, ys = _numbers(panel["xs"]), _numbers(panel["ys"])
+            z = np.array([[np.nan if v is None else v for v in row] for row in panel["z"]], dtype=float)
+            if z.shape != (len(ys), len(xs)):
+                raise ValueError(f"panel {index + 1}: z has shape {z.shape}, expected ({len(ys)}, {len(xs)})")
+            row, column = divmod(index, columns)
+            ax = canvas.axes(0.5 + column * (side + gap), canvas.height - (row + 1) * (side + 0.75) + 0.45,
+                             side, side)
+            regions = ax.contourf(xs, ys, np.ma.masked_invalid(z), levels=np.linspace(0, 1, 11),
+                                  cmap="RdBu_r", alpha=0.75)
+            if np.nanmin(z) < 0.5 < np.nanmax(z):
+                ax.contour(xs, ys, np.ma.masked_invalid(z), levels=[0.5], colors="#222222", linewidths=1)
+            points = panel.get("points") or {}
+            if points.get("x") is not None:
+                labels = _numbers(points.get("label") or [0] * len(points["x"]))
+                ax.scatter(_numbers(points["x"]), _numbers(points["y"]), c=labels, cmap="RdBu_r", vmin=0, vmax=1,
+                           s=14, edgecolors="white", linewidths=0.5)
+            ax.set_xlim(np.nanmin(xs), np.nanmax(xs))  # the grid the probabilities were computed on
+            ax.set_ylim(np.nanmin(ys), np.nanmax(ys))
+            ax.set_title(plain_text(panel.get("label", f"panel {index + 1}"), 40))
+            ax.grid(False)
+        colourbar = canvas.axes(canvas.width - 0.45, canvas.height - side - 0.3, 0.12, side)
+        bar = canvas.figure.colorbar(regions, cax=colourbar)
+        bar.set_label("P(class 1)")
+        return svg_markup(canvas.figure, key)

@@ -1,0 +1,327 @@
+"""HTML reports from run records (kerasdl.report), checked without a browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+
+from kerasdl.errors import UserError
+from kerasdl.report import render_index, render_run
+
+RUN_SECTIONS = {
+    "binary": ["Overview", "Dataset", "Metrics", "Confusion matrices", "ROC and PR curves", "Threshold sweep",
+               "Learning curves", "Models", "Environment"],
+    "multiclass": ["Overview", "Dataset", "Metrics", "Confusion matrices", "ROC and PR curves",
+                   "Learning curves", "Models", "Environment"],
+    "regression": ["Overview", "Dataset", "Metrics", "Predicted vs actual", "Learning curves", "Models",
+                   "Environment"],
+}
+# 3 confusion matrices (the diverged variant has 2 of 3 folds) + ROC + PR + 2 Keras learning curves
+SVG_COUNT = {"binary": 7, "multiclass": 7, "regression": 5}  # regression: 3 scatter/residual figures + 2
+
+_NETWORK_REFERENCE = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//)"""
+    r"""|(?:url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//)|@import""",
+    re.IGNORECASE,
+)
+
+
+def _render(fake_run_dir, task="binary", **options) -> tuple[Path, str]:
+    run_dir = fake_run_dir(task, **options)
+    page = render_run(run_dir)
+    return run_dir, page.read_text(encoding="utf-8")
+
+
+def _h2_headings(html: str) -> list[str]:
+    return re.findall(r"<h2>([^<]*)</h2>", html)
+
+
+def test_render_run_writes_report_html_atomically(fake_run_dir):
+    run_dir = fake_run_dir("binary")
+    (run_dir / "report.html").write_text("old", encoding="utf-8")
+    page = render_run(str(run_dir))  # a str path works as well as a Path
+    assert page == run_dir / "report.html"
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert sorted(p.name for p in run_dir.iterdir()) == ["history.csv", "predictions.npz", "report.html", "run.json"]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_every_task_renders_its_sections_in_order(fake_run_dir, task):
+    _, html = _render(fake_run_dir, task)
+    assert _h2_headings(html) == RUN_SECTIONS[task]
+    for anchor in re.findall(r'<a href="#([^"]+)"', html):  # the sticky header's links all land somewhere
+        assert f'id="{anchor}"' in html
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_user_strings_are_escaped_everywhere(fake_run_dir, task):
+    _, html = _render(fake_run_dir, task)
+    lowered = html.lower()
+    assert "<script" not in lowered  # neither the class name nor any script of ours
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # tables show the class name, escaped
+    assert "<b>" not in lowered and "<i>" not in lowered  # label and title markup stays text
+    assert "<img" not in lowered and "onerror=" not in lowered.replace("onerror=&#34;", "")
+    assert "MLP &lt;b&gt;&amp;&#34;&#39;" in html  # Jinja's escaping of <b>&"'
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_every_figure_is_inline_svg_in_a_figure(fake_run_dir, task):
+    _, html = _render(fake_run_dir, task)
+    assert html.count("<svg") == SVG_COUNT[task]
+    assert len(re.findall(r"<figure>\s*<svg", html)) == SVG_COUNT[task]
+    assert html.count("<figcaption>") == SVG_COUNT[task]
+    assert "<?xml" not in html and "<!DOCTYPE svg" not in html and "<metadata>" not in html
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_page_is_self_contained(fake_run_dir, task):
+    _, html = _render(fake_run_dir, task, sections=True)  # with the image grid's embedded bitmaps
+    assert _NETWORK_REFERENCE.findall(html) == []
+    assert '<link' not in html and "<iframe" not in html
+    # Every link is a same-page anchor, a relative file link or an inline bitmap; user URLs stay text.
+    for href in re.findall(r'href="([^"]*)"', html):
+        inline = href.startswith("data:image/png;base64,")
+        assert href.startswith("#") or inline or not re.match(r"[a-z][a-z0-9+.-]*:", href), href[:80]
+    assert "https://archive.ics.uci.edu/dataset/45" in html  # the provenance text is shown...
+    assert 'href="https://archive' not in html  # ...but not turned into a link
+
+
+def test_element_ids_are_unique_across_inline_svgs(fake_run_dir):
+    _, html = _render(fake_run_dir, "binary")
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) > 100  # matplotlib's groups, markers and clip paths are all there
+    assert len(ids) == len(set(ids))
+    for target in re.findall(r'(?:url\(#|href="#)([^")]+)', html):
+        assert target in ids  # every reference inside an SVG still resolves
+
+
+def test_rendering_is_deterministic(fake_run_dir):
+    run_dir, first = _render(fake_run_dir, "binary")
+    assert render_run(run_dir).read_text(encoding="utf-8") == first
+
+
+def test_metrics_table_highlights_best_and_shows_notes_vs_ours(fake_run_dir):
+    run_dir, html = _render(fake_run_dir, "binary")
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    knn = next(v for v in record["variants"] if v["name"] == "knn-3")
+    ours = knn["metrics"]["roc_auc"]["mean"]
+    notes_table = html.split("<h3>Notes vs ours</h3>")[1].split("</table>")[0]
+    assert "0.868" in notes_table and f"{ours:.3f}" in notes_table
+    assert f"+{ours - 0.868:.3f}" in notes_table or f"−{0.868 - ours:.3f}" in notes_table
+    assert 'class="num best"' in html
+    assert "ROC AUC" in html and "log loss" in html
+    assert "<pre class=\"error\">loss became NaN/inf in fold 3" in html
+
+
+def test_best_value_direction_and_eligibility():
+    from kerasdl.report.metric_tables import metrics_table
+
+    def variant(name, status, auc, loss):
+        return {"name": name, "label": name, "status": status,
+                "metrics": {"roc_auc": {"mean": auc, "std": 0.0, "folds": [auc, auc]},
+                            "log_loss": {"mean": loss, "std": 0.0, "folds": [loss, loss]}}}
+
+    table = metrics_table([variant("a", "completed", 0.80, 0.50), variant("b", "completed", 0.90, 0.60),
+                           variant("c", "diverged", 0.99, 0.10)], "roc_auc")
+    keys = [c["key"] for c in table["columns"]]
+    best = {row["variant"]["name"]: {k: c["best"] for k, c in zip(keys, row["cells"])} for row in table["rows"]}
+    assert keys[0] == "roc_auc"  # the headline metric leads
+    assert best["b"]["roc_auc"] and not best["a"]["roc_auc"]  # higher is better
+    assert best["a"]["log_loss"] and not best["b"]["log_loss"]  # lower is better
+    assert not best["c"]["roc_auc"] and not best["c"]["log_loss"]  # a diverged variant never takes the highlight
+
+
+def test_threshold_sweep_lists_eleven_thresholds(fake_run_dir):
+    _, html = _render(fake_run_dir, "binary")
+    sweep = html.split('<table class="sweep">')[1].split("</table>")[0]
+    thresholds = re.findall(r'<tr><td class="num">([0-9.]+)</td>', sweep)
+    assert thresholds == [f"{0.1 * i:.1f}" for i in range(11)]
+
+
+def test_multiclass_curves_are_micro_averaged_and_captioned(fake_run_dir):
+    _, html = _render(fake_run_dir, "multiclass")
+    assert "micro-averaged" in html
+    assert 'id="thresholds"' not in html
+
+
+def test_missing_predictions_and_history_still_render(fake_run_dir):
+    _, html = _render(fake_run_dir, "binary", predictions=False, history=False)
+    assert "no predictions recorded" in html
+    assert "no training history recorded" in html
+    assert html.count("<svg") == 3  # only the confusion matrices stored in run.json
+
+
+def test_non_finite_predictions_are_left_out_of_the_curves(fake_run_dir):
+    run_dir = fake_run_dir("binary")
+    with np.load(run_dir / "predictions.npz", allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["knn-3/fold1/y_score"] = np.full_like(arrays["knn-3/fold1/y_score"], np.nan)
+    np.savez_compressed(run_dir / "predictions.npz", **arrays)
+    html = render_run(run_dir).read_text(encoding="utf-8")
+    assert "Not drawn:" in html and "KNN (k=3) (predictions contain NaN or infinity" in html
+    assert html.count("<svg") == SVG_COUNT["binary"]  # its confusion matrix comes from run.json
+
+
+def test_regression_without_predictions_says_so(fake_run_dir):
+    _, html = _render(fake_run_dir, "regression", predictions=False)
+    assert html.count("no predictions recorded") == 3
+
+
+def test_failed_run_with_only_run_json_renders_its_error(tmp_path):
+    run_dir = tmp_path / "broken" / "20261125-140000-beef"
+    run_dir.mkdir(parents=True)
+    record = {
+        "schema_version": 1, "run_id": run_dir.name, "status": "failed", "seed": 0, "quick": True,
+        "error": "Traceback (most recent call last):\n  ValueError: <script>alert(1)</script>",
+        "experiment": {"name": "broken", "title": "Broken"},
+        "dataset": {"name": "d", "task": "binary", "class_names": ["a", "b"]},
+        "variants": [{"name": "v", "label": "V", "kind": "keras", "status": "failed", "error": "boom",
+                      "metrics": {}, "folds": []}],
+    }
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    html = render_run(run_dir).read_text(encoding="utf-8")
+    assert "Traceback (most recent call last):\n  ValueError: &lt;script&gt;" in html
+    assert "no predictions recorded" in html and "no environment recorded" in html
+
+
+def test_unknown_schema_version_renders_with_a_warning(fake_run_dir):
+    run_dir = fake_run_dir("binary")
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record["schema_version"] = 99
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    assert "schema_version 99" in render_run(run_dir).read_text(encoding="utf-8")
+
+
+def test_run_dir_without_run_json_is_a_user_error(tmp_path):
+    with pytest.raises(UserError) as caught:
+        render_run(tmp_path)
+    assert "run.json" in str(caught.value) and "\n" not in str(caught.value)
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_unparsable_run_json_is_a_user_error(tmp_path):
+    (tmp_path / "run.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(UserError, match="cannot read"):
+        render_run(tmp_path)
+
+
+# --------------------------------------------------------------------------- study sections
+def test_study_sections_render_in_order_between_results_and_models(fake_run_dir):
+    run_dir, html = _render(fake_run_dir, "binary", sections=True)
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    titles = [section["title"].replace("<b>&\"'", "&lt;b&gt;&amp;&#34;&#39;") for section in record["sections"]]
+    headings = _h2_headings(html)
+    assert headings == RUN_SECTIONS["binary"][:-2] + titles + ["Models", "Environment"]
+    assert html.count("<svg") == SVG_COUNT["binary"] + 4  # lines, bars, images, boundaries
+    table = html.split('<table class="study-table">')[1].split("</table>")[0]
+    assert [m for m in re.findall(r'<tr class="row-(\w+)">', table)] == ["ok", "erratum", "ok", "mismatch"]
+    assert "<td>0.295146</td>" in table and "<td>851</td>" in table  # six significant digits, not three
+    assert "<p>First paragraph &lt;img src=x onerror=&#34;window.__xss=1&#34;&gt;. Same paragraph.</p>" in html
+    assert "section kind &#39;hologram&#39; is not one this report draws" in html
+    assert "could not be drawn: series &#39;x&#39; has 2 x values and 1 y values" in html
+    assert "<script" not in html.lower() and "<b>" not in html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+
+
+# --------------------------------------------------------------------------- figures
+def test_svg_figures_keep_text_as_escaped_text():
+    from kerasdl.report import figures
+
+    svg = figures.confusion_figure([[3, 1], [2, 4]], ["<script>alert(1)</script>", "$x$ costs $5 & more"],
+                                   key="t")
+    assert svg.startswith("<svg ")
+    assert "<text" in svg  # svg.fonttype = "none": labels are text, not glyph paths
+    assert "<script" not in svg and "&lt;script&gt;alert(1)&lt;…" in svg  # tick labels cut at 18 characters
+    assert "$x$ costs $5 &amp;" in svg  # "$" stays literal (no mathtext) and "&" is escaped
+
+
+def test_figures_from_different_keys_share_no_ids():
+    from kerasdl.report import figures
+
+    curve = figures.Curve("a", np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.8, 1.0]), "#1f77b4")
+    first, second = figures.roc_figure([curve], key="one"), figures.roc_figure([curve], key="two")
+    ids = lambda svg: set(re.findall(r'\sid="([^"]+)"', svg))
+    assert ids(first) and not ids(first) & ids(second)
+
+
+def test_only_matplotlib_svg_is_marked_safe():
+    templates = Path(__file__).resolve().parents[1] / "kerasdl" / "report" / "templates"
+    uses = [m for path in templates.glob("*.j2") for m in re.findall(r"\{\{[^}]*\|\s*safe[^}]*\}\}", path.read_text())]
+    assert uses == ["{{ svg|safe }}"]
+    sources = (templates.parent).glob("*.py")
+    assert not any("Markup(" in path.read_text() for path in sources)
+
+
+# --------------------------------------------------------------------------- index
+def test_index_lists_runs_newest_first_and_skips_partial_and_survives_corrupt(fake_run_dir):
+    older, newer = fake_run_dir("binary"), fake_run_dir("multiclass")
+    render_run(older), render_run(newer)
+    out = older.parent.parent
+    # `started` decides the order, not the folder name
+    record = json.loads((older / "run.json").read_text(encoding="utf-8"))
+    record["started"] = "2026-11-26T09:00:00+01:00"
+    (older / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    partial = older.parent / ".20261125-150000-ffff.partial"
+    partial.mkdir()
+    (partial / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    corrupt = out / "other" / "20261125-120000-dead"
+    corrupt.mkdir(parents=True)
+    (corrupt / "run.json").write_text("{half a rec", encoding="utf-8")
+    search = out / "tuning" / "mlp" / "random"
+    (search / "trial_0").mkdir(parents=True)
+    (search / "trial_0" / "trial.json").write_text("{}", encoding="utf-8")
+    (search / "report.html").write_text("<!DOCTYPE html>", encoding="utf-8")
+    (out / "tuning" / "mlp" / "bayesian").mkdir()
+
+    page = render_index(out)
+    assert page == out / "index.html"
+    html = page.read_text(encoding="utf-8")
+    runs_table = html.split('<table class="runs">')[1].split("</table>")[0]
+    order = [m for m in re.findall(r"<code>(\d{8}-\d{6}-[0-9a-f]{4})</code>", runs_table)]
+    assert order == [older.name, newer.name, corrupt.name]
+    assert "150000-ffff" not in html and ".partial" not in html
+    assert "unreadable" in runs_table and "could not be read" in runs_table
+    assert "<script" not in html.lower()
+    assert "<b>" not in html and "heart-&lt;b&gt;&amp;&#34;&#39;" in html
+    assert "ROC AUC" in runs_table and "accuracy" in runs_table  # the headline metric of each run
+    assert 'class="badge diverged"' in runs_table and 'class="badge unreadable"' in runs_table
+    for href in re.findall(r'href="([^"#][^"]*)"', html):  # relative links that resolve on disk
+        assert not href.startswith(("/", "http")) and (out / unquote(href.replace("&amp;", "&"))).exists(), href
+    searches = html.split('<table class="searches">')[1].split("</table>")[0]
+    assert 'href="tuning/mlp/random/report.html"' in searches and "bayesian" in searches
+    assert _NETWORK_REFERENCE.findall(html) == []
+
+
+def test_index_of_empty_folder_and_missing_folder(tmp_path):
+    html = render_index(tmp_path).read_text(encoding="utf-8")
+    assert "no runs yet" in html and "no hyperparameter searches yet" in html
+    with pytest.raises(UserError, match="no reports folder"):
+        render_index(tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------- no TensorFlow
+def test_report_never_imports_tensorflow_or_keras(fake_run_dir):
+    run_dir = fake_run_dir("binary")
+    code = textwrap.dedent(f"""
+        import sys
+        import kerasdl.report
+        assert not {{"tensorflow", "keras"}} & set(sys.modules), "import"
+        kerasdl.report.render_run({str(run_dir)!r})
+        kerasdl.report.render_index({str(run_dir.parent.parent)!r})
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "keras_tuner"))
+        assert not loaded, loaded
+    """)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
