@@ -42,6 +42,7 @@ class Variant:
     label: str = ""
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    optimizer_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"momentum": 0.9, "nesterov": True}
     loss: str | None = None          # None: chosen from the task
     epochs: int = 50
     batch_size: int | str = 32       # "full": one batch of every training row (full-batch gradient descent)
@@ -144,6 +145,19 @@ def _validate(experiment: Experiment) -> None:
         if unknown:
             raise UserError(f"builder {variant.builder!r} has no hyperparameter {', '.join(unknown)}; "
                             f"accepted: {', '.join(sorted(accepted))}")
+        _check_optimizer(variant)
+
+
+def _check_optimizer(variant: Variant) -> None:
+    import keras
+
+    try:
+        keras.optimizers.get({"class_name": variant.optimizer, "config": {
+            "learning_rate": variant.learning_rate, **variant.optimizer_options}})
+    except (ValueError, TypeError) as error:
+        raise UserError(f"variant {variant.name!r}: optimizer {variant.optimizer!r} with options "
+                        f"{variant.optimizer_options} is not accepted by Keras ({str(error).splitlines()[0]})"
+                        ) from None
 
 
 def _load_dataset(experiment: Experiment, quick: bool, seed: int) -> Dataset | None:

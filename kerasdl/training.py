@@ -137,6 +137,7 @@ class Runner:
         into.append(entry)
         if variant.builder:
             entry["compile"] = {"optimizer": variant.optimizer, "learning_rate": variant.learning_rate,
+                                **variant.optimizer_options,
                                 "loss": variant.loss or _default_loss(self.dataset.task)}
             entry["fit"] = {"epochs": self._epochs(variant), "batch_size": variant.batch_size,
                             "early_stopping_patience": variant.patience}
@@ -260,8 +261,8 @@ class Runner:
         keras.utils.set_random_seed(self.seed)  # same seed → same weights and shuffles → same metrics
         model = models.build(variant.builder, x_train.shape[1:], _output_units(self.dataset),
                              api=variant.api, **self._builder_hyper(variant))
-        optimizer = keras.optimizers.get({"class_name": variant.optimizer,
-                                          "config": {"learning_rate": variant.learning_rate}})
+        optimizer = keras.optimizers.get({"class_name": variant.optimizer, "config": {
+            "learning_rate": variant.learning_rate, **variant.optimizer_options}})
         task = self.dataset.task
         model.compile(optimizer=optimizer, loss=variant.loss or _default_loss(task),
                       metrics=["accuracy"] if task in ("binary", "multiclass") else ["mae"])

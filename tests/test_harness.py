@@ -211,3 +211,13 @@ def test_a_failing_analysis_marks_the_run_failed_but_keeps_it(tmp_path):
     record = run(_experiment(analyze=analyze), out=tmp_path, quiet=True)
     assert record.status == "failed" and "ZeroDivisionError" in record.data["error"]
     assert record.variant("mlp")["status"] == "completed"
+
+
+def test_optimizer_options_reach_keras_and_bad_ones_are_user_errors(tmp_path):
+    momentum = Variant("mlp", builder="mlp", hyperparameters={"units": [4]}, epochs=1, patience=None,
+                       optimizer="sgd", learning_rate=0.01, optimizer_options={"momentum": 0.9, "nesterov": True})
+    record = run(_experiment(variants=[momentum]), out=tmp_path, quiet=True)
+    assert record.variant("mlp")["compile"]["nesterov"] is True
+    with pytest.raises(UserError, match="optimizer 'sgdd'"):
+        run(_experiment(variants=[Variant("x", builder="mlp", optimizer="sgdd")]), out=tmp_path / "b", quiet=True)
+    assert not (tmp_path / "b").exists()
