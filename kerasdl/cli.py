@@ -72,6 +72,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                         help="do not write TensorBoard logs")
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="also keep each fold's best model (ModelCheckpoint) and a mid-fit backup")
 
 
 # -- commands ---------------------------------------------------------------------------------------
@@ -131,7 +133,7 @@ def _run_and_report(experiment, args) -> int:
     _quiet_tensorflow()
     try:
         record = harness.run(experiment, quick=args.quick, seed=args.seed, out=args.out, quiet=args.quiet,
-                             tensorboard=args.tensorboard)
+                             tensorboard=args.tensorboard, checkpoint=args.checkpoint)
     except KeyboardInterrupt:
         latest = max(Path(args.out, experiment.name).glob("*/run.json"), default=None,
                      key=lambda p: p.stat().st_mtime)

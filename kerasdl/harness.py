@@ -173,12 +173,13 @@ def _load_dataset(experiment: Experiment, quick: bool, seed: int) -> Dataset | N
 
 
 def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str | Path = "reports",
-        quiet: bool = False, tensorboard: bool = True) -> RunRecord:
+        quiet: bool = False, tensorboard: bool = True, checkpoint: bool = False) -> RunRecord:
     """Run every variant of `experiment` and write its run record under `out/<experiment>/<run-id>/`.
 
     User errors (unknown dataset, builder or hyperparameter, impossible folds) are raised before any
     file is written. A variant that fails or diverges is recorded and the run goes on. Ctrl-C ends the
-    run as `interrupted` with a valid record, then re-raises KeyboardInterrupt.
+    run as `interrupted` with a valid record, then re-raises KeyboardInterrupt. `tensorboard` writes
+    TensorBoard logs per fold; `checkpoint` adds ModelCheckpoint (best val_loss) and BackupAndRestore.
     """
     progress = Progress(quiet)
     _validate(experiment)
@@ -204,7 +205,7 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
         "variants": [], "sections": [],
     }
     runner = Runner(experiment, dataset, folds, run_dir, quick=quick, seed=seed, progress=progress,
-                     tensorboard=tensorboard)
+                     tensorboard=tensorboard, checkpoint=checkpoint)
     record["experiment"]["headline_metric"] = runner._headline()
     if dataset is not None:
         progress.say(f"{experiment.name}: {dataset.name} ({dataset.n_samples} rows, {dataset.task}), "

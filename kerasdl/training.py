@@ -112,10 +112,11 @@ class Runner:
     """Runs every variant of one experiment into one RunDir."""
 
     def __init__(self, experiment: Experiment, dataset: Dataset, folds: list[Fold], run_dir: runs.RunDir,
-                 *, quick: bool, seed: int, progress: Progress, tensorboard: bool) -> None:
+                 *, quick: bool, seed: int, progress: Progress, tensorboard: bool,
+                 checkpoint: bool = False) -> None:
         self.experiment, self.dataset, self.folds = experiment, dataset, folds
         self.run_dir, self.quick, self.seed = run_dir, quick, seed
-        self.progress, self.tensorboard = progress, tensorboard
+        self.progress, self.tensorboard, self.checkpoint = progress, tensorboard, checkpoint
         self.history_rows: list[dict[str, Any]] = []
         self.predictions: dict[str, np.ndarray] = {}
 
@@ -279,6 +280,13 @@ class Runner:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(self.run_dir.path / log_dir),
                                                          histogram_freq=0, write_graph=False,
                                                          profile_batch=0))
+        if self.checkpoint:
+            # Best-so-far model per fold, and Keras's own mid-fit backup (removed when fit ends cleanly).
+            best = f"checkpoints/{variant.name}/fold{fold.index}.keras"
+            callbacks.append(keras.callbacks.ModelCheckpoint(str(self.run_dir.file(best)), monitor="val_loss",
+                                                             save_best_only=True))
+            callbacks.append(keras.callbacks.BackupAndRestore(str(self.run_dir.path / log_dir / "backup")))
+            entry["artifacts"]["checkpoints"] = f"checkpoints/{variant.name}"
         entry["artifacts"]["logs"] = f"logs/{variant.name}"
         t0 = time.perf_counter()
         batch_size = len(x_train) if variant.batch_size == "full" else int(variant.batch_size)

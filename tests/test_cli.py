@@ -106,3 +106,31 @@ def test_run_quick_then_rerender_from_the_record(tmp_path, capsys):
     report.unlink()
     assert main(["report", str(run_dir)]) == 0
     assert report.is_file() and "heart" in report.read_text().lower()
+
+
+def test_ctrl_c_leaves_an_interrupted_record_and_a_report(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "reports"
+    process = subprocess.Popen([sys.executable, "-m", "kerasdl.cli", "run", "heart-disease", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        for line in process.stdout:  # wait until training is under way, then press Ctrl-C
+            if "fold 1/5" in line:
+                break
+        time.sleep(1.0)  # let fit start; the signal may land anywhere in it
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    (run_dir,) = (out / "heart-disease").iterdir()
+    assert not run_dir.name.startswith(".")
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "interrupted"
+    assert record["variants"][0]["status"] == "interrupted"
+    assert (run_dir / "report.html").is_file()

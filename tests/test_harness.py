@@ -221,3 +221,11 @@ def test_optimizer_options_reach_keras_and_bad_ones_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="optimizer 'sgdd'"):
         run(_experiment(variants=[Variant("x", builder="mlp", optimizer="sgdd")]), out=tmp_path / "b", quiet=True)
     assert not (tmp_path / "b").exists()
+
+
+def test_checkpoint_keeps_each_folds_best_model(tmp_path):
+    record = run(_experiment(evaluation="cv", folds=2), out=tmp_path, quiet=True, checkpoint=True,
+                 tensorboard=False)
+    saved = sorted(p.name for p in (record.path / "checkpoints" / "mlp").iterdir())
+    assert saved == ["fold0.keras", "fold1.keras"]
+    assert not (record.path / "logs" / "mlp" / "fold0" / "backup").exists()  # removed after a clean fit

@@ -38,6 +38,22 @@ def _flatten_if_image(input_shape: tuple[int, ...]) -> list[keras.layers.Layer]:
     return [keras.layers.Flatten(name="flatten")] if len(input_shape) > 1 else []
 
 
+def _input_regularizers(noise: float, shift: float, rotation: float) -> list[keras.layers.Layer]:
+    """Training-only input perturbations: augmentation (images), then additive Gaussian noise.
+
+    None of these layers has weights, and all are the identity at inference, so a model with them
+    predicts exactly like the same model without them once trained.
+    """
+    out: list[keras.layers.Layer] = []
+    if shift:
+        out.append(keras.layers.RandomTranslation(shift, shift, fill_mode="constant", name="augment_shift"))
+    if rotation:
+        out.append(keras.layers.RandomRotation(rotation, fill_mode="constant", name="augment_rotation"))
+    if noise:
+        out.append(keras.layers.GaussianNoise(noise, name="gaussian_noise"))
+    return out
+
+
 # --- perceptron -----------------------------------------------------------------------------------
 
 def perceptron_predict(X: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
@@ -116,20 +132,32 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
               units: int | Sequence[int] = (32, 16), depth: int | None = None,
               activation: str = "relu", initializer: str = "glorot_uniform",
               l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0,
-              batch_norm: str | None = None, output_activation: str | None = None) -> keras.Model:
+              batch_norm: str | None = None, output_activation: str | None = None,
+              gaussian_noise: float = 0.0, augment_shift: float = 0.0,
+              augment_rotation: float = 0.0) -> keras.Model:
     """Multilayer perceptron: [Dense → (BN) → activation → (BN) → (Dropout)] × depth → Dense(outputs).
 
     `units` is one width per hidden layer, or one width repeated `depth` times. `batch_norm` is None,
     "before" (BN between the affine map and the activation, as in Ioffe & Szegedy) or "after".
     Inputs of rank > 1 (images) are flattened first.
+
+    Two more regularizers of the notes' list (004:563-571) act on the inputs, in training only
+    (Keras switches them off in ``predict``/``evaluate``): ``gaussian_noise`` adds N(0, σ²) noise of
+    that standard deviation ("addition of noise"); ``augment_shift`` (fraction of height and width,
+    RandomTranslation) and ``augment_rotation`` (fraction of a full turn, RandomRotation) make
+    "slightly modified versions of existing data" (data augmentation) — image inputs only.
     """
     units = _widths(units, depth)
     if batch_norm not in (None, "before", "after"):
         raise ValueError(f"Expected batch_norm None, 'before' or 'after'. Received: batch_norm={batch_norm!r}")
+    if (augment_shift or augment_rotation) and len(input_shape) != 3:
+        raise UserError("augment_shift/augment_rotation transform images; they need inputs of shape "
+                        f"(height, width, channels). Received: input_shape={tuple(input_shape)}")
     regularizer = weight_regularizer(l1, l2)
 
     def layers():
-        out = _flatten_if_image(input_shape)
+        out = _input_regularizers(gaussian_noise, augment_shift, augment_rotation)
+        out += _flatten_if_image(input_shape)
         for i, width in enumerate(units, start=1):
             out.append(keras.layers.Dense(int(width), kernel_initializer=initializer,
                                           kernel_regularizer=regularizer, name=f"dense_{i}"))
