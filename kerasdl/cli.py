@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import logging
 import os
 import re
 import sys
@@ -123,8 +124,10 @@ def _cmd_datasets(args) -> int:
 
 
 def _quiet_tensorflow() -> None:
-    """TensorFlow's C++ start-up chatter (CPU feature notices) drowns the progress lines."""
+    """TensorFlow's C++ start-up chatter (CPU feature notices) and its Python retracing notices
+    (every fold builds a fresh model, so they are expected) drown the progress lines."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def _run_and_report(experiment, args) -> int:
