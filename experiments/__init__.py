@@ -8,12 +8,11 @@ Importing a module must not import TensorFlow, so `kerasdl list experiments` sta
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
-from kerasdl.errors import UserError, closest_names
+from kerasdl.discovery import load_script, scripts
 
 __all__ = ["ExperimentInfo", "available", "load_module"]
 
@@ -29,24 +28,10 @@ class ExperimentInfo:
         return {"name": self.name, "title": self.title, "module": self.module, "notes_ref": self.notes_ref}
 
 
-def _modules() -> dict[str, ModuleType]:
-    found = {}
-    for item in pkgutil.iter_modules(__path__):
-        if item.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{item.name}")
-        if hasattr(module, "NAME") and hasattr(module, "experiment"):
-            found[module.NAME] = module
-    return found
-
-
 def available() -> list[ExperimentInfo]:
     return [ExperimentInfo(name, m.TITLE, m.__name__.rsplit(".", 1)[-1], getattr(m, "NOTES_REF", ""))
-            for name, m in sorted(_modules().items())]
+            for name, m in sorted(scripts(sys.modules[__name__], "experiment").items())]
 
 
 def load_module(name: str) -> ModuleType:
-    modules = _modules()
-    if name not in modules:
-        raise UserError(f"unknown experiment {name!r}; {closest_names(name, modules)}")
-    return modules[name]
+    return load_script("experiment", name, scripts(sys.modules[__name__], "experiment"))
