@@ -21,7 +21,7 @@ from kerasdl import environment, runs
 from kerasdl.data.dataset import Dataset
 from kerasdl.errors import UserError
 from kerasdl.folds import make_folds
-from kerasdl.training import FoldArrays, Progress, Runner
+from kerasdl.training import STOP_REQUESTED, FoldArrays, Progress, Runner
 
 __all__ = ["Analysis", "Experiment", "Variant", "FoldArrays", "RunRecord", "run"]
 
@@ -211,6 +211,7 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
         progress.say(f"{experiment.name}: {dataset.name} ({dataset.n_samples} rows, {dataset.task}), "
                      f"{len(experiment.variants)} variants × {len(folds)} fold(s) → {run_dir.final}")
     t_start = time.perf_counter()
+    restore = _handle_ctrl_c(progress)
     try:
         for position, variant in enumerate(experiment.variants, start=1):
             try:
@@ -222,6 +223,8 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
         record["error"] = "interrupted by the user (Ctrl-C); variants finished before it are complete"
         _close(run_dir, record, runner, t_start)
         raise
+    finally:
+        restore()
     record["status"] = runs.worst_status(v["status"] for v in record["variants"])
     failed = [v["name"] for v in record["variants"] if v["status"] == "failed"]
     if failed:
@@ -239,6 +242,25 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
             record["error"] = "analysis failed:\n" + traceback.format_exc()
     _close(run_dir, record, runner, t_start)
     return RunRecord(run_dir.final, record)
+
+
+def _handle_ctrl_c(progress: Progress) -> Callable[[], None]:
+    """First Ctrl-C: stop at the next batch and record the run as interrupted; second: stop at once."""
+    import signal
+    import threading
+
+    STOP_REQUESTED.clear()
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signal handlers belong to the main thread; plain KeyboardInterrupt elsewhere
+
+    def on_ctrl_c(signum, frame):
+        if STOP_REQUESTED.is_set():
+            raise KeyboardInterrupt
+        STOP_REQUESTED.set()
+        progress.say("\nCtrl-C: stopping after the current batch (press again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    return lambda: signal.signal(signal.SIGINT, previous)
 
 
 def _evaluation(experiment: Experiment, dataset: Dataset | None, n_folds: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Pipeline. Both leave predictions in one layout, so every variant is scored by th
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -22,7 +23,17 @@ from kerasdl.folds import Fold
 if TYPE_CHECKING:
     from kerasdl.harness import Experiment, Variant
 
-__all__ = ["FoldArrays", "Progress", "Runner"]
+__all__ = ["FoldArrays", "Progress", "Runner", "STOP_REQUESTED"]
+
+# Set by the harness's Ctrl-C handler. A KeyboardInterrupt raised inside TensorFlow's C++ code can
+# surface as a SystemError, so the first Ctrl-C only asks training to stop at the next batch boundary,
+# where Python raises KeyboardInterrupt cleanly.
+STOP_REQUESTED = threading.Event()
+
+
+def _check_stop() -> None:
+    if STOP_REQUESTED.is_set():
+        raise KeyboardInterrupt
 
 
 class Progress:
@@ -148,8 +159,10 @@ class Runner:
             for fold in self.folds:
                 self.progress.say(f"[{position}/{len(self.experiment.variants)}] {variant.label}: "
                                   f"fold {fold.index + 1}/{len(self.folds)}")
+                _check_stop()
                 fold_entry, scores = (self._keras_fold if variant.builder else self._sklearn_fold)(
                     variant, fold, entry)
+                _check_stop()
                 entry["folds"].append(fold_entry)
                 if fold_entry["status"] == "diverged":
                     entry["status"] = "diverged"
@@ -175,6 +188,9 @@ class Runner:
             entry["error"] = "interrupted by the user (Ctrl-C)"
             raise
         except Exception:  # a bug or resource failure in this variant: record it, keep the others going
+            if STOP_REQUESTED.is_set():  # Ctrl-C that TensorFlow turned into another exception
+                entry["status"], entry["error"] = "interrupted", "interrupted by the user (Ctrl-C)"
+                raise KeyboardInterrupt from None
             entry["status"] = "failed"
             entry["error"] = traceback.format_exc()
             self.progress.say(f"    failed: {entry['error'].strip().splitlines()[-1]}")
@@ -270,7 +286,9 @@ class Runner:
         entry["parameter_count"] = int(model.count_params())
         entry["model_summary"] = _model_summary(model)
 
-        callbacks = [keras.callbacks.TerminateOnNaN(), *(make() for make in variant.callbacks)]
+        stop = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: setattr(
+            model, "stop_training", model.stop_training or STOP_REQUESTED.is_set()))
+        callbacks = [stop, keras.callbacks.TerminateOnNaN(), *(make() for make in variant.callbacks)]
         if variant.patience is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=variant.patience,
                                                            restore_best_weights=True))

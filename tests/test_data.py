@@ -204,7 +204,7 @@ def test_generated_points_are_deterministic_in_the_seed():
 
 def test_available_lists_every_dataset_with_offline_flags(empty_keras_home):
     infos = {info.name: info for info in data.available()}
-    assert set(infos) == {"heart-disease", *GENERATED_NAMES, *SKLEARN_NAMES, *KERAS_NAMES}
+    assert set(infos) == {"heart-disease", "digits-upsample", *GENERATED_NAMES, *SKLEARN_NAMES, *KERAS_NAMES}
     for name, info in infos.items():
         assert info.offline is (name not in KERAS_NAMES)
         assert info.provenance and info.license and info.description
