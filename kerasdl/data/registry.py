@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from kerasdl.data import _options, embedded, keras_sets, sklearn_sets
+from kerasdl.data import _options, derived, embedded, keras_sets, sklearn_sets
 from kerasdl.data.dataset import Dataset
 from kerasdl.data.info import DatasetInfo, DatasetSpec
 from kerasdl.errors import UserError, closest_names
 
 __all__ = ["load", "available", "names", "spec"]
 
-_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (*embedded.SPECS, *sklearn_sets.SPECS, *keras_sets.SPECS)}
+_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (*embedded.SPECS, *sklearn_sets.SPECS, *derived.SPECS,
+                                                        *keras_sets.SPECS)}
 _CSV_OPTIONS = ("target", "task", "limit")
 
 
