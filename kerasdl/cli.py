@@ -63,7 +63,45 @@ def _parser() -> argparse.ArgumentParser:
 
     datasets = sub.add_parser("datasets", help="list datasets, their size and whether they are available offline")
     datasets.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_tune_parser(sub)
     return parser
+
+
+def _add_tune_parser(sub) -> None:
+    tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner, resumable, with an HTML report",
+                          description="Search a unit's hyperparameters with keras-tuner into "
+                          "reports/tuning/<name>/<strategy>/; re-running continues the search.")
+    tune.add_argument("name", nargs="?", help="search unit (see `kerasdl tune --list`) or the path of your own "
+                      "search file (NAME.py with DATASET, OBJECTIVE and build(hp, data))")
+    tune.add_argument("--list", action="store_true", help="list the search units")
+    tune.add_argument("--strategy", default="random",
+                      help="grid | random | bayesian | hyperband | manual (the unit's MANUAL list); default random")
+    tune.add_argument("--max-trials", type=int, metavar="N", help="trial budget (default: the unit's)")
+    tune.add_argument("--epochs", type=int, metavar="E", help="epochs per trial; Hyperband's max epochs")
+    tune.add_argument("--executions-per-trial", type=int, default=1, metavar="K",
+                      help="models trained per configuration, scores averaged (default 1)")
+    tune.add_argument("--cv", type=int, default=0, metavar="K",
+                      help="score each trial by stratified K-fold CV over train+validation rows (mean of folds)")
+    tune.add_argument("--enumerate-continuous", type=int, metavar="N",
+                      help="grid only: try N evenly spaced values of each Float / log-Int range without step")
+    tune.add_argument("--overwrite", action="store_true", help="start the search again instead of continuing it")
+    tune.add_argument("--retrain-best", action="store_true",
+                      help="retrain the best trial on train+validation and evaluate it on test as a normal run")
+    tune.add_argument("--compare", action="store_true",
+                      help="run grid, random, bayesian and hyperband on one budget and seed, and compare them")
+    tune.add_argument("--workers", type=int, default=0, metavar="K",
+                      help="one chief and K worker processes on this machine (keras-tuner's gRPC mode)")
+    tune.add_argument("--port", type=int, help="with --workers: the oracle's port (default: a free one)")
+    tune.add_argument("--timeout", type=float, metavar="SECONDS",
+                      help="with --workers: stop every process after this long")
+    tune.add_argument("--role", choices=["chief", "worker"], help="one process of a search over several machines")
+    tune.add_argument("--oracle", metavar="HOST:PORT", help="with --role: where the chief listens")
+    tune.add_argument("--tuner-id", help="with --role worker: this worker's id (default worker-<pid>)")
+    tune.add_argument("--stdin-control", action="store_true", help=argparse.SUPPRESS)  # set by the launcher
+    tune.add_argument("--quick", action="store_true", help="smoke-sized search: fewer rows, 1-2 epochs per trial")
+    tune.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tune.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    tune.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -227,8 +265,16 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_tune(args) -> int:
+    # tuning_cli is light: keras-tuner and TensorFlow load only once a search starts
+    _quiet_tensorflow()
+    from kerasdl import tuning_cli
+
+    return tuning_cli.run(args)
+
+
 _COMMANDS = {"list": _cmd_list, "run": _cmd_run, "fit": _cmd_fit, "report": _cmd_report,
-             "datasets": _cmd_datasets}
+             "datasets": _cmd_datasets, "tune": _cmd_tune}
 
 
 def main(argv: list[str] | None = None) -> int:

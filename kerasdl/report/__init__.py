@@ -4,7 +4,8 @@ Each page is one self-contained file: inline CSS, inline SVG figures drawn by ma
 script, no network. Every string that came from a user (names, labels, class names, error text)
 is escaped by Jinja2's autoescaping.
 
-Modules: `run_page` (one run's page), `index_page` (reports/index.html), `run_files` (reading a
+Modules: `run_page` (one run's page), `index_page` (reports/index.html), `search_page` and
+`search_figures` (a hyperparameter search's page and the strategy comparison), `run_files` (reading a
 record), `metric_tables`, `prediction_sections` (confusion, ROC/PR, thresholds, regression),
 `study_sections` (an experiment's own "sections"), `figures` / `section_figures` (matplotlib → SVG),
 `ranking` (best variant), `formatting`, `templating` (Jinja2 + atomic write).
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["render_index", "render_run"]
+__all__ = ["render_compare", "render_index", "render_run", "render_search"]
 
 
 def render_run(run_dir: str | Path) -> Path:
@@ -36,3 +37,21 @@ def render_index(out: str | Path) -> Path:
     from .index_page import render_index as _render_index
 
     return _render_index(out)
+
+
+def render_search(search_dir: str | Path) -> Path:
+    """Write `search_dir/report.html` and `trials.csv` for a keras-tuner search folder (tuning/<name>/<strategy>/).
+
+    Reads keras-tuner's oracle.json and trial_*/trial.json plus kerasdl's search.json and per-trial
+    files; a folder with neither trials nor search.json raises `kerasdl.errors.UserError`.
+    """
+    from .search_page import render_search as _render_search
+
+    return _render_search(search_dir)
+
+
+def render_compare(unit_dir: str | Path, *, skipped: dict[str, str] | None = None) -> Path:
+    """Write `unit_dir/compare.html`: the strategies searched under tuning/<name>/ on one chart."""
+    from .search_page import render_compare as _render_compare
+
+    return _render_compare(unit_dir, skipped=skipped)

@@ -14,7 +14,14 @@ from urllib.parse import quote
 
 from kerasdl.errors import UserError
 
-from .formatting import duration, mean_std, metric_title, parse_timestamp, timestamp
+from .formatting import (
+    duration,
+    mean_std,
+    metric_title,
+    number,
+    parse_timestamp,
+    timestamp,
+)
 from .ranking import best_variant, headline_metric, variants_of
 from .run_files import read_run_json
 from .templating import render_page, write_page
@@ -100,22 +107,37 @@ def collect_runs(out: Path) -> list[dict[str, Any]]:
     return entries
 
 
+def _search_summary(strategy_dir: Path) -> dict[str, Any]:
+    """Status, trial counts and best score of one search, from its own files (kerasdl.tuning_results)."""
+    from kerasdl.tuning_results import load_search
+
+    found = load_search(strategy_dir)
+    counts = found.counts()
+    best = found.best()
+    return {
+        "status": found.status, "trials": len(found.trials), "completed": counts.get("completed", 0),
+        "failed": sum(n for status, n in counts.items() if status != "completed"),
+        "best": None if best is None else {"value": number(best.score, decimals=4), "trial": best.trial_id},
+        "objective": found.objective, "direction": found.direction,
+    }
+
+
 def collect_searches(out: Path) -> list[dict[str, Any]]:
-    """One entry per `out/tuning/<search>/<strategy>/`, newest first (search reports come later)."""
+    """One entry per `out/tuning/<search>/<strategy>/` (status, trials, best score), newest first."""
     entries = []
     for search_dir in _visible_dirs(out / TUNING):
+        compare = search_dir / "compare.html"
         for strategy_dir in _visible_dirs(search_dir):
             report = strategy_dir / "report.html"
-            trials = {p.parent for p in strategy_dir.glob("trial_*/trial.json")}
-            trials |= {p.parent for p in strategy_dir.glob("*/trial_*/trial.json")}  # keras-tuner project folder
             try:
                 modified = datetime.fromtimestamp(strategy_dir.stat().st_mtime, tz=timezone.utc)
             except OSError:
                 modified = datetime.min.replace(tzinfo=timezone.utc)
             entries.append({
-                "search": search_dir.name, "strategy": strategy_dir.name, "trials": len(trials),
+                "search": search_dir.name, "strategy": strategy_dir.name, **_search_summary(strategy_dir),
                 "href": _href(TUNING, search_dir.name, strategy_dir.name, "report.html") if report.is_file() else None,
                 "folder": _href(TUNING, search_dir.name, strategy_dir.name) + "/",
+                "compare": _href(TUNING, search_dir.name, "compare.html") if compare.is_file() else None,
                 "modified": timestamp(modified.isoformat(timespec="seconds")), "moment": modified,
             })
     entries.sort(key=lambda e: e["moment"], reverse=True)

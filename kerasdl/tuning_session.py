@@ -1,0 +1,287 @@
+"""One search session: dataset → folds → space → keras-tuner tuner, run here or served to workers.
+
+`prepare` does everything that can fail because of the user (unknown hyperparameters in MANUAL, a
+grid over a continuous range, impossible folds) before a file is written; `run_local` runs the
+search in this process; `run_session` wraps any way of running it (local search, or the chief's
+gRPC service) with the bookkeeping in `search.json`: what was searched, how, and each session's
+start, end and outcome, so that a resumed or interrupted search stays explainable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kerasdl import environment, runs
+from kerasdl.data.dataset import Dataset
+from kerasdl.tuning import SearchData, SearchSettings, SearchUnit, search_dir
+
+__all__ = [
+    "SEARCH_FILE",
+    "Prepared",
+    "link_retrained",
+    "prepare",
+    "read_record",
+    "run_local",
+    "run_session",
+    "search_dataset",
+]
+
+SEARCH_FILE = "search.json"
+
+
+def search_dataset(unit: SearchUnit, settings: SearchSettings) -> Dataset:
+    """The unit's dataset, subsampled (stratified, splits kept) for --quick."""
+    dataset = unit.load_dataset(settings.seed)
+    return dataset.subsample(unit.quick_samples, seed=settings.seed) if settings.quick else dataset
+
+
+def _outputs(dataset: Dataset) -> int:
+    return dataset.n_classes if dataset.task == "multiclass" else 1
+
+
+def _as_float32(array) -> np.ndarray:
+    array = np.asarray(array)
+    return array.astype(np.float32) if array.dtype.kind in "fc" else array
+
+
+def _fold(dataset: Dataset, index: int, fit_rows: np.ndarray, val_rows: np.ndarray, original: np.ndarray):
+    from kerasdl.tuning_tuner import FoldData
+
+    x_fit, y_fit = dataset.rows(fit_rows)
+    x_val, y_val = dataset.rows(val_rows)
+    pre = dataset.preprocessor()  # fitted on this fold's training rows only
+    if pre is not None:
+        x_fit = pre.fit_transform(x_fit)
+        x_val = pre.transform(x_val)
+    x_fit, x_val = _as_float32(x_fit), _as_float32(x_val)
+    info = SearchData(tuple(int(d) for d in x_fit.shape[1:]), _outputs(dataset), dataset.task, dataset.class_names)
+    return FoldData(index, x_fit, np.asarray(y_fit), x_val, np.asarray(y_val), original[val_rows], info)
+
+
+def search_folds(dataset: Dataset, cv: int, seed: int) -> list:
+    """Holdout: the dataset's train rows vs its val rows. --cv K: stratified K-fold over train+val.
+
+    The test split is never seen by a search; it is kept for `--retrain-best`.
+    """
+    from kerasdl.folds import make_folds
+
+    if not cv:
+        fold = make_folds(dataset, kind="holdout", seed=seed)[0]
+        return [_fold(dataset, 0, fold.train, fold.val, np.arange(dataset.n_samples))]
+    rows = np.sort(np.concatenate([dataset.splits["train"], dataset.splits.get("val", np.array([], dtype=int))]))
+    features, target = dataset.rows(rows)
+    if hasattr(features, "reset_index"):
+        features = features.reset_index(drop=True)
+    searched = replace(dataset, features=features, target=target, splits={"train": np.arange(len(rows))})
+    folds = []
+    for fold in make_folds(searched, kind="cv", folds=cv, seed=seed):
+        # make_folds carves an early-stopping slice out of each training part; a search scores on the
+        # held-out fold instead, so that slice goes back into training.
+        fit_rows = np.sort(np.concatenate([fold.train, fold.val]))
+        folds.append(_fold(searched, fold.index, fit_rows, fold.test, rows))
+    return folds
+
+
+@dataclass
+class Prepared:
+    """Everything a tuner for this search needs, checked and ready."""
+
+    unit: SearchUnit
+    settings: SearchSettings
+    folder: Path
+    dataset: Dataset
+    folds: list
+    hypermodel: Any
+    space: Any
+    epochs: int
+    max_trials: int | None
+    overrides: Any = None
+    enumerated: dict[str, list] = field(default_factory=dict)
+    grid_points: int | None = None
+
+    def tuner(self, *, overwrite: bool, quiet: bool | None = None):
+        from kerasdl.tuning_tuner import TrialContext, make_tuner
+
+        settings = self.settings
+        context = TrialContext(self.folds, settings.seed, self.epochs if settings.quick else None,
+                               settings.quiet if quiet is None else quiet, self.max_trials)
+        tuner = make_tuner(settings.strategy, self.hypermodel, objective=self.unit.objective,
+                           max_trials=self.max_trials, epochs=self.epochs, seed=settings.seed,
+                           directory=self.folder.parent, project_name=self.folder.name, overwrite=overwrite,
+                           executions_per_trial=settings.executions_per_trial, context=context,
+                           hyperparameters=self.overrides, manual=self.unit.manual,
+                           hyperband_factor=settings.hyperband_factor)
+        tuner.oracle.verbose = 0  # our own progress lines replace keras-tuner's tables
+        return tuner
+
+
+def _space_summary(space, grid_points: int | None) -> str:
+    from kerasdl.tuning_space import _grid_values
+
+    parts = [f"{hp.name} {len(_grid_values(hp))}" for hp in space.space]
+    return f"{grid_points} grid point(s) ({' × '.join(parts)})"
+
+
+def prepare(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[[str], None] | None = None) -> Prepared:
+    """Load and fold the data, discover the space, refuse what a strategy cannot do; write nothing."""
+    import keras_tuner
+
+    from kerasdl import tuning_space
+    from kerasdl.tuning_tuner import UnitHyperModel
+
+    say = announce or (lambda text: None)
+    dataset = search_dataset(unit, settings)
+    folds = search_folds(dataset, settings.cv, settings.seed)
+    hypermodel = UnitHyperModel(unit, folds[0].info)
+    space = tuning_space.discover(hypermodel, keras_tuner.Objective(*unit.objective))
+    prepared = Prepared(unit, settings, search_dir(unit, settings), dataset, folds, hypermodel, space,
+                        settings.effective_epochs(unit), settings.effective_max_trials(unit))
+    if settings.strategy == "grid":
+        prepared.overrides, prepared.enumerated = tuning_space.grid_overrides(space, settings.enumerate_continuous)
+        counted = space.copy()
+        if prepared.overrides is not None:
+            counted = keras_tuner.HyperParameters()
+            counted.merge(list(prepared.overrides.space))
+            counted.merge([hp for hp in space.space if hp.name not in prepared.enumerated])
+        prepared.grid_points = tuning_space.count_grid(counted)
+        budget = prepared.max_trials
+        say(f"grid: {_space_summary(counted, prepared.grid_points)}"
+            + (f"; the budget of {budget} trial(s) covers the first {budget} in keras-tuner's order"
+               if budget and budget < prepared.grid_points else ""))
+        for name, values in prepared.enumerated.items():
+            say(f"grid: {name} enumerated as {len(values)} values: {', '.join(f'{v:g}' for v in values)}")
+    if settings.strategy == "manual":
+        tuning_space.check_manual(space, unit.manual)
+    return prepared
+
+
+# -- search.json --------------------------------------------------------------------------------------
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def read_record(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((Path(folder) / SEARCH_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_record(folder: Path, record: dict[str, Any]) -> None:
+    runs.atomic_write(Path(folder) / SEARCH_FILE, json.dumps(runs.json_safe(record), indent=2) + "\n")
+
+
+def _trial_count(folder: Path) -> int:
+    return len(list(Path(folder).glob("trial_*/trial.json")))
+
+
+def _describe(prepared: Prepared, previous: dict[str, Any]) -> dict[str, Any]:
+    from kerasdl import tuning_space
+
+    unit, settings = prepared.unit, prepared.settings
+    fold = prepared.folds[0]
+    record = dict(previous)
+    record.update({
+        "schema_version": 1, "kind": "kerasdl-search",
+        "unit": {"name": unit.name, "title": unit.title, "source": unit.source, "notes_ref": unit.notes_ref,
+                 "description": unit.description},
+        "strategy": settings.strategy,
+        "objective": {"name": unit.objective[0], "direction": unit.objective[1]},
+        "budget": {"max_trials": prepared.max_trials, "epochs": prepared.epochs,
+                   "executions_per_trial": settings.executions_per_trial, "cv": settings.cv,
+                   "hyperband_factor": settings.hyperband_factor if settings.strategy == "hyperband" else None},
+        "seed": settings.seed, "quick": settings.quick,
+        "dataset": {**prepared.dataset.summary(), "search_rows": {
+            "folds": len(prepared.folds), "fit": len(fold.y_train), "validation": len(fold.y_val)}},
+        "space": tuning_space.describe(prepared.space),
+        "grid_points": prepared.grid_points, "enumerated": prepared.enumerated,
+        "manual": list(unit.manual) if settings.strategy == "manual" else [],
+        "environment": environment.describe(),
+    })
+    record.setdefault("sessions", [])
+    record.setdefault("retrained", [])
+    record.setdefault("started", _now())
+    return record
+
+
+def run_session(prepared: Prepared, work: Callable[[], None], *, role: str = "local", workers: int = 0,
+                overwrite: bool = False) -> dict[str, Any]:
+    """Run `work()` (the search, or serving it) between two writes of search.json; returns the record.
+
+    The status ends as completed, failed (an exception, or keras-tuner stopping after consecutive
+    failed trials) or interrupted (Ctrl-C, re-raised after the record is written).
+    """
+    folder = prepared.folder
+    record = _describe(prepared, {} if overwrite else read_record(folder))
+    session = {"started": _now(), "finished": None, "status": "running", "role": role, "workers": workers,
+               "trials_at_start": _trial_count(folder), "trials_at_end": None, "error": None}
+    record["sessions"].append(session)
+    record.update(status="running", error=None, finished=None)
+    _write_record(folder, record)
+    t0 = time.perf_counter()
+
+    def close(status: str, error: str | None) -> None:
+        session.update(finished=_now(), status=status, error=error, trials_at_end=_trial_count(folder),
+                       duration_s=time.perf_counter() - t0)
+        record.update(status=status, error=error, finished=session["finished"])
+        _write_record(folder, record)
+
+    try:
+        work()
+    except KeyboardInterrupt:
+        close("interrupted", "interrupted by the user (Ctrl-C); re-run the same command to continue the search")
+        raise
+    except RuntimeError as error:
+        if "consecutive failures" not in str(error):
+            close("failed", traceback.format_exc())
+            raise
+        close("failed", "keras-tuner stopped the search: " + str(error).strip().splitlines()[0])
+        return record
+    except BaseException:
+        close("failed", traceback.format_exc())
+        raise
+    close("completed", None)
+    return record
+
+
+def run_local(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[[str], None] | None = None):
+    """Prepare, then run keras-tuner's search in this process; returns the folder's SearchFiles."""
+    from kerasdl import tuning_results
+
+    say = announce or (lambda text: None)
+    prepared = prepare(unit, settings, announce=say)
+    existing = 0 if settings.overwrite else _trial_count(prepared.folder)
+    fold = prepared.folds[0]
+    rows = (f"{settings.cv}-fold CV over {len(fold.y_train) + len(fold.y_val)} rows" if settings.cv
+            else f"{len(fold.y_train)} train / {len(fold.y_val)} validation rows")
+    say(f"search {unit.name} · {settings.strategy}: {prepared.dataset.name} ({rows}), objective "
+        f"{unit.objective[0]} ({unit.objective[1]}), budget {prepared.max_trials or 'whole space'} trial(s) × "
+        f"{prepared.epochs} epoch(s) → {prepared.folder}"
+        + (f"; continuing after {existing} trial(s) already there" if existing else ""))
+    tuner = prepared.tuner(overwrite=settings.overwrite)
+    run_session(prepared, lambda: tuner.search(epochs=prepared.epochs, verbose=0), overwrite=settings.overwrite)
+    return tuning_results.load_search(prepared.folder)
+
+
+def link_retrained(folder: Path, run_record, best) -> None:
+    """Remember a retrained run in search.json, so the search report links to it."""
+    import os
+
+    record = read_record(folder)
+    headline = run_record.data.get("experiment", {}).get("headline_metric")
+    variant = run_record.data["variants"][0] if run_record.data.get("variants") else {}
+    value = (variant.get("metrics") or {}).get(headline, {}).get("mean") if headline else None
+    record.setdefault("retrained", []).append({
+        "run": os.path.relpath(run_record.path, folder), "trial_id": best.trial_id, "status": run_record.status,
+        "metric": headline, "value": value, "created": _now(),
+    })
+    _write_record(folder, record)
