@@ -169,9 +169,10 @@ def _quiet_tensorflow() -> None:
 
 
 def _run_and_report(experiment, args) -> int:
-    from kerasdl import harness, report
+    from kerasdl import environment, harness, report
 
     _quiet_tensorflow()
+    environment.import_tensorflow_quietly()
     try:
         record = harness.run(experiment, quick=args.quick, seed=args.seed, out=args.out, quiet=args.quiet,
                              tensorboard=args.tensorboard, checkpoint=args.checkpoint)

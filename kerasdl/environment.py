@@ -7,7 +7,35 @@ import platform
 import sys
 from importlib import metadata
 
-__all__ = ["describe"]
+__all__ = ["describe", "import_tensorflow_quietly"]
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with file descriptor 2 pointed at a temporary file; show it if the import fails.
+
+    TF_CPP_MIN_LOG_LEVEL silences most C++ start-up notices, but TensorFlow 2.21 logs "oneDNN custom
+    operations are on" (twice) through absl before it reads that variable. The CLI imports TensorFlow
+    here, once the user's input has been checked, so a run's output starts with its own lines.
+    """
+    import tempfile
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as captured:
+            os.dup2(captured.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except BaseException:
+                os.dup2(saved, 2)
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode(errors="replace"))
+                raise
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _version(dist: str) -> str | None:

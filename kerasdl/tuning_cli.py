@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from kerasdl import tuning
+from kerasdl import environment, tuning
 from kerasdl.errors import UserError
 
 __all__ = ["run"]
@@ -73,6 +73,7 @@ def run(args) -> int:
         raise UserError("kerasdl tune needs a search unit (see `kerasdl tune --list`) or the path of a search file")
     reference = str(Path(args.name).resolve()) if args.name.endswith(".py") else args.name
     unit = tuning.load_unit(reference)
+    environment.import_tensorflow_quietly()
     if args.compare:
         if args.workers or args.role:
             raise UserError("--compare runs the four strategies one after another in this process; "

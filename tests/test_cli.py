@@ -25,6 +25,16 @@ def test_listing_never_imports_tensorflow(argv):
     assert result.returncode == 0, result.stderr
 
 
+def test_a_hyperparameter_typo_is_answered_without_importing_tensorflow(user_csv):
+    argv = ["fit", "mlp", "--data", str(user_csv), "--target", "label", "--hp", "unitz=3"]
+    code = ("import sys\nfrom kerasdl.cli import main\n"
+            f"assert main({argv!r}) == 2\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("\n") == 1 and "unitz" in result.stderr
+
+
 def test_list_json_is_machine_readable(capsys):
     assert main(["list", "experiments", "--json"]) == 0
     names = [row["name"] for row in json.loads(capsys.readouterr().out)]

@@ -103,6 +103,18 @@ def test_unknown_hyperparameter_is_a_user_error_listing_accepted_ones(name):
     assert all(hyper in message for hyper in accepted)
 
 
+@pytest.mark.parametrize("name", BUILDER_NAMES)
+def test_hyperparameters_read_from_source_match_the_imported_signature(name):
+    import importlib
+    import inspect
+
+    info = models.get(name)
+    function = getattr(importlib.import_module(f"kerasdl.models.{info.module}"), info.function)
+    expected = {p.name: p.default for p in inspect.signature(function).parameters.values()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "api"}
+    assert models.hyperparameters(name) == expected
+
+
 @pytest.mark.parametrize("name", [info.name for info in models.available() if info.apis == ("functional",)
                                   and info.family == "convolutional"])
 def test_functional_only_builders_refuse_sequential(name):

@@ -13,11 +13,11 @@ Families without a unit yet: `rnn-polarity` (cell type, units, bidirectional, de
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
+from kerasdl.discovery import scripts
 from kerasdl.errors import UserError, closest_names
 
 __all__ = ["UnitInfo", "available", "load_module"]
@@ -35,14 +35,7 @@ class UnitInfo:
 
 
 def _modules() -> dict[str, ModuleType]:
-    found = {}
-    for item in pkgutil.iter_modules(__path__):
-        if item.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{item.name}")
-        if hasattr(module, "NAME") and hasattr(module, "build"):
-            found[module.NAME] = module
-    return found
+    return scripts(sys.modules[__name__], "build")
 
 
 def available() -> list[UnitInfo]:

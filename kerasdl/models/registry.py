@@ -6,9 +6,12 @@ only when that builder is built. That keeps `kerasdl list builders` instant.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kerasdl.errors import UserError, closest_names
@@ -108,10 +111,29 @@ def _function(info: BuilderInfo):
 
 
 def hyperparameters(name: str) -> dict[str, Any]:
-    """The builder's tunable keyword arguments and their defaults."""
-    signature = inspect.signature(_function(get(name)))
-    return {p.name: p.default for p in signature.parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "api"}
+    """The builder's tunable keyword arguments and their defaults.
+
+    Read from the builder's source with `ast`, not by importing it: importing a builder module
+    imports TensorFlow (seconds, and C++ log lines on stderr), and this is what validates a user's
+    `--hp` before anything runs, so a typo must be answered instantly with one line.
+    """
+    info = get(name)
+    spec = importlib.util.find_spec(f"kerasdl.models.{info.module}")
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    function = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == info.function)
+    arguments = function.args
+    return {arg.arg: _literal(default) for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults)
+            if arg.arg != "api"}
+
+
+def _literal(node: ast.expr | None) -> Any:
+    """A default value as Python (all builder defaults are literals); its source text otherwise."""
+    if node is None:
+        return inspect.Parameter.empty
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return ast.unparse(node)
 
 
 def build(name: str, input_shape, outputs: int, *, api: str = "sequential", **hyper):
