@@ -95,7 +95,7 @@ def initial_gradient_norms(analysis) -> dict[str, list[float]]:
 
 ## Report sections
 def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._feedforward_sections import comparison_table, overlaid_curves, probe_values
+    from kerasdl.experiments._sections import comparison_table, overlaid_curves, probe_values
 
     initial = initial_gradient_norms(analysis)
     trained = {v["name"]: probe_values(v, "gradient_norms")[0] for v in analysis.record["variants"]
@@ -133,7 +133,7 @@ def _norm_lines(norms: dict[str, list[float]], labels: dict[str, str], title: st
 
 
 def _findings(analysis, ratio, ratio_trained, initial) -> dict[str, Any]:
-    from kerasdl.experiments._feedforward_sections import fmt, metric_mean, probe_values
+    from kerasdl.experiments._sections import fmt, metric_mean, probe_values
 
     variants = {v["name"]: v for v in analysis.record["variants"]}
     accuracy = {name: metric_mean(v, "accuracy") for name, v in variants.items()}

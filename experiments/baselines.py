@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kerasdl.experiments._fitting_sections import labels, metric, number
+from kerasdl.experiments._sections import labels, metric, number
 from kerasdl.harness import Analysis, Experiment, Variant
 
 NAME = "baselines"

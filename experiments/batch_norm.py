@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kerasdl.experiments._fitting_sections import labels, metric, number, validation_curves
+from kerasdl.experiments._sections import labels, metric, number, overlaid_curves
 from kerasdl.harness import Analysis, Experiment, Variant
 
 NAME = "batch-norm"
@@ -123,10 +123,10 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
     table = [[names[n], r["bn"], r["lr"], r["parameters"], r["best_val_loss"], r["epochs_to_target"],
               r["seconds_per_epoch"], r["accuracy"], r["status"]] for n, r in rows.items()]
     return [
-        validation_curves(analysis, title="Validation loss per epoch", log_y=True,
-                          caption="Plain SGD, batch 32; left to run all epochs (no early stopping)."),
-        validation_curves(analysis, title="Validation accuracy per epoch", key="val_accuracy",
-                          y_label="validation accuracy"),
+        overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
+                        caption="Plain SGD, batch 32; left to run all epochs (no early stopping)."),
+        overlaid_curves(analysis, title="Validation accuracy per epoch", key="val_accuracy",
+                        y_label="validation accuracy"),
         {"kind": "table", "title": "Placement, learning rate and result",
          "columns": ["variant", "batch norm", "learning rate", "parameters", "best val loss",
                      "epochs to val loss 0.5", "s per epoch", "test accuracy", "status"],

@@ -23,7 +23,7 @@ import statistics
 from typing import Any
 
 from kerasdl.experiments._fitting_probes import EpochClock
-from kerasdl.experiments._fitting_sections import fold_probes, labels, metric, number, validation_curves
+from kerasdl.experiments._sections import fold_probes, labels, metric, number, overlaid_curves
 from kerasdl.harness import Analysis, Experiment, Variant
 
 NAME = "batch-size"
@@ -168,9 +168,9 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
              m["seconds_per_epoch"], m["seconds_to_best"], m["best_val_loss"], m["accuracy"], m["roc_auc"]]
             for m in found.values()]
     return [
-        validation_curves(analysis, title="Validation loss per epoch", log_y=True,
-                          caption=(f"One line per batch size; at most {FIT['epochs']} epochs, early "
-                                   f"stopping with patience {FIT['patience']}.")),
+        overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
+                        caption=(f"One line per batch size; at most {FIT['epochs']} epochs, early "
+                                 f"stopping with patience {FIT['patience']}.")),
         {"kind": "lines", "title": "Validation loss against training time", "x_label": "training seconds",
          "y_label": "validation loss", "log_y": True, "series": by_time,
          "caption": "Cumulative training time of the epochs (validation passes excluded), so progress per "

@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from kerasdl.experiments._fitting_probes import error_rates
-from kerasdl.experiments._fitting_sections import fold_probes, labels, metric, number
+from kerasdl.experiments._sections import fold_probes, labels, metric, number
 from kerasdl.harness import Analysis, Experiment, Variant
 
 NAME = "capacity"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from kerasdl.experiments._fitting_sections import labels, number
+from kerasdl.experiments._sections import labels, number
 from kerasdl.harness import Analysis, Experiment, Variant
 
 NAME = "cross-validation"

@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from kerasdl.experiments._fitting_probes import InitialWeights, activation_statistics
-from kerasdl.experiments._fitting_sections import fold_probes, labels, metric, number, validation_curves
+from kerasdl.experiments._sections import fold_probes, labels, metric, number, overlaid_curves
 from kerasdl.harness import Analysis, Experiment, Variant
 
 NAME = "initializers"
@@ -159,9 +159,9 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
     if zero_spread:
         caption += f" Not drawable on a log axis (std exactly 0): {', '.join(zero_spread)}."
     return [
-        validation_curves(analysis, title="Validation loss per epoch", log_y=True,
-                          caption="Digits validation split; same network, optimiser and data order for "
-                                  "every variant, only the initial weights differ."),
+        overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
+                        caption="Digits validation split; same network, optimiser and data order for "
+                                "every variant, only the initial weights differ."),
         {"kind": "lines", "title": "Activation spread per hidden layer at initialisation", "x_label": "hidden layer",
          "y_label": "std of the layer's output", "log_y": True, "series": spread_series, "caption": caption},
         {"kind": "lines",

@@ -81,7 +81,7 @@ def test_bias(analysis) -> dict[str, float]:
 
 
 def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._feedforward_sections import comparison_table, metric_mean, overlaid_curves
+    from kerasdl.experiments._sections import comparison_table, metric_mean, overlaid_curves
 
     bias = test_bias(analysis)
     variants = analysis.record["variants"]
@@ -102,7 +102,7 @@ def analyze(analysis) -> list[dict[str, Any]]:
 
 
 def _findings(analysis, bias: dict[str, float]) -> dict[str, Any]:
-    from kerasdl.experiments._feedforward_sections import clearly_lower, fmt, metric_mean
+    from kerasdl.experiments._sections import clearly_lower, fmt, metric_mean
 
     variants = {v["name"]: v for v in analysis.record["variants"]}
     mae = {name: metric_mean(v, "mae") for name, v in variants.items()}

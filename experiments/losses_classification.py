@@ -89,7 +89,7 @@ def margin_shares(values) -> list[float]:
 def analyze(analysis) -> list[dict[str, Any]]:
     import numpy as np
 
-    from kerasdl.experiments._feedforward_sections import comparison_table, fmt, metric_mean, overlaid_curves
+    from kerasdl.experiments._sections import comparison_table, fmt, metric_mean, overlaid_curves
 
     variants = analysis.record["variants"]
     pooled = {}

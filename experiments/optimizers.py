@@ -68,7 +68,7 @@ def updates_per_epoch(batch_size: int | str, n_train: int) -> int:
 
 
 def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._feedforward_sections import comparison_table, overlaid_curves
+    from kerasdl.experiments._sections import comparison_table, overlaid_curves
 
     variants = analysis.record["variants"]
     n_train = variants[0]["folds"][0]["n_train"] if variants and variants[0]["folds"] else 0
@@ -101,7 +101,7 @@ def _round(value: float | None) -> float | None:
 
 
 def _findings(analysis, final, updates, per_epoch) -> dict[str, Any]:
-    from kerasdl.experiments._feedforward_sections import fmt
+    from kerasdl.experiments._sections import fmt
 
     labels = {v["name"]: v["label"] for v in analysis.record["variants"]}
     losses = {k: v for k, v in final["loss"].items() if v is not None}

@@ -152,7 +152,7 @@ def _rule_boundaries(gates: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _findings(gates: list[dict[str, Any]], analysis) -> dict[str, Any]:
-    from kerasdl.experiments._feedforward_sections import metric_mean
+    from kerasdl.experiments._sections import metric_mean
 
     by = {g["gate"]: g for g in gates}
     paragraphs = []

@@ -103,7 +103,7 @@ def experiment() -> Experiment:
 
 ## Report sections
 def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._feedforward_sections import comparison_table, overlaid_curves, probe_values
+    from kerasdl.experiments._sections import comparison_table, overlaid_curves, probe_values
 
     variants = [v for v in analysis.record["variants"] if probe_values(v, "train_loss")]
     probe = {v["name"]: v["folds"][0]["probe"] for v in variants}
@@ -135,7 +135,7 @@ def analyze(analysis) -> list[dict[str, Any]]:
 
 
 def _findings(analysis, probe: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from kerasdl.experiments._feedforward_sections import clearly_lower, fmt
+    from kerasdl.experiments._sections import clearly_lower, fmt
 
     labels = {v["name"]: v["label"] for v in analysis.record["variants"]}
     gap = {n: p["val_loss"] - p["train_loss"] for n, p in probe.items()}

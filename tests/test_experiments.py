@@ -49,3 +49,12 @@ def test_experiment_scripts_do_not_import_tensorflow():
 def test_catalog_experiment_names_are_registered():
     """The names ../shared/CATALOG.md fixes for the foundation."""
     assert "heart-disease" in NAMES
+
+
+def test_every_registered_builder_is_used_by_an_experiment():
+    """Issue 3: each builder trains in at least one study (and so appears in at least one report)."""
+    from kerasdl import models
+
+    used = {variant.builder for name in NAMES for variant in experiments.load_module(name).experiment().variants}
+    unused = sorted(info.name for info in models.available() if info.name not in used)
+    assert not unused, f"builders no experiment trains: {unused}"

@@ -35,8 +35,12 @@ def _pool(size, strides=None, padding="valid"):
 
 
 def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm, initializer, l1, l2,
-                dropout, pool="max", output_activation=None) -> keras.Model:
-    """Turn a plan into a model, checking first that no step shrinks the image to nothing."""
+                dropout, pool="max", bn_momentum=0.99, output_activation=None) -> keras.Model:
+    """Turn a plan into a model, checking first that no step shrinks the image to nothing.
+
+    `bn_momentum` sets the moving-average momentum of the batch-norm layers that `batch_norm` adds:
+    Keras's 0.99 lags for many epochs on small training sets (see modern_cnns.py), 0.9 does not.
+    """
     check_choice("pool", pool, ("max", "avg"))
     if len(input_shape) != 3:
         raise UserError(f"{name} expects images (height, width, channels). Received: input_shape={input_shape}")
@@ -53,6 +57,14 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
     regularizer = weight_regularizer(l1, l2)
     pool_layer = keras.layers.MaxPooling2D if pool == "max" else keras.layers.AveragePooling2D
 
+    def unit(core, layer_name):
+        # unit_layers makes BatchNormalization with Keras's default momentum; set ours on it.
+        layers = unit_layers(core, activation, batch_norm, name=layer_name)
+        for layer in layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = float(bn_momentum)
+        return layers
+
     def layers():
         out, count = [], {"conv": 0, "pool": 0, "dense": 0, "dropout": 0}
         for step in plan:
@@ -64,7 +76,7 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
                 conv = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding,
                                            kernel_initializer=initializer, kernel_regularizer=regularizer,
                                            name=f"conv_{n}")
-                out += unit_layers(conv, activation, batch_norm, name=f"conv_{n}")
+                out += unit(conv, f"conv_{n}")
             elif kind == "pool":
                 out.append(pool_layer(step[1], strides=step[2], padding=step[3], name=f"pool_{n}"))
             elif kind == "zeropad":
@@ -74,7 +86,7 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
             elif kind == "dense":
                 dense = keras.layers.Dense(step[1], kernel_initializer=initializer, kernel_regularizer=regularizer,
                                            name=f"dense_{n}")
-                out += unit_layers(dense, activation, batch_norm, name=f"dense_{n}")
+                out += unit(dense, f"dense_{n}")
             elif kind == "dropout" and dropout:
                 out.append(keras.layers.Dropout(dropout, name=f"dropout_{n}"))
         out.append(keras.layers.Dense(outputs, activation=output_activation or default_output_activation(outputs),
@@ -88,7 +100,7 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
 def build_lenet5(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequential", scale: str = "small",
                  activation: str = "tanh", pool: str = "avg", batch_norm: str | None = None,
                  dropout: float = 0.0, initializer: str = "glorot_uniform", l1: float = 0.0, l2: float = 0.0,
-                 output_activation: str | None = None) -> keras.Model:
+                 bn_momentum: float = 0.99, output_activation: str | None = None) -> keras.Model:
     """LeNet-5 (LeCun et al. 1998; notes 001:1707-1714): C1 6@5×5, pool, C3 16@5×5, pool, F5 120, F6 84.
 
     Canonical (32×32×1, 10 classes): "valid" convolutions 32→28→14→10→5, 61,706 parameters. Tanh and
@@ -102,13 +114,13 @@ def build_lenet5(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequ
             ("flatten",), ("dropout",), ("dense", 120), ("dropout",), ("dense", 84), ("dropout",)]
     return _plan_model(plan, input_shape, outputs, api, "lenet5", activation=activation, batch_norm=batch_norm,
                        initializer=initializer, l1=l1, l2=l2, dropout=dropout, pool=pool,
-                       output_activation=output_activation)
+                       bn_momentum=bn_momentum, output_activation=output_activation)
 
 
 def build_alexnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequential", scale: str = "small",
                   activation: str = "relu", batch_norm: str | None = None, dropout: float = 0.5,
                   initializer: str = "glorot_uniform", l1: float = 0.0, l2: float = 0.0,
-                  output_activation: str | None = None) -> keras.Model:
+                  bn_momentum: float = 0.99, output_activation: str | None = None) -> keras.Model:
     """AlexNet (Krizhevsky, Sutskever & Hinton 2012; notes 001:1716): 5 conv, 3 dense, 2 dropout, ReLU.
 
     Canonical: the paper's network as a single tower (its two-GPU split into grouped convolutions
@@ -132,13 +144,13 @@ def build_alexnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "seq
                 ("flatten",), ("dense", 64), ("dropout",), ("dense", 64), ("dropout",)]
     return _plan_model(plan, input_shape, outputs, api, "alexnet", activation=activation, batch_norm=batch_norm,
                        initializer=initializer, l1=l1, l2=l2, dropout=dropout,
-                       output_activation=output_activation)
+                       bn_momentum=bn_momentum, output_activation=output_activation)
 
 
 def build_zfnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequential", scale: str = "small",
                 activation: str = "relu", batch_norm: str | None = None, dropout: float = 0.5,
                 initializer: str = "glorot_uniform", l1: float = 0.0, l2: float = 0.0,
-                output_activation: str | None = None) -> keras.Model:
+                bn_momentum: float = 0.99, output_activation: str | None = None) -> keras.Model:
     """ZFNet (Zeiler & Fergus 2013, Fig. 3; notes 001:1723): AlexNet with a 7×7 stride-2 first layer.
 
     Visualising AlexNet showed aliasing from conv1's 11×11 stride 4, so ZFNet uses 96@7×7/2 and a
@@ -161,13 +173,13 @@ def build_zfnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "seque
                 ("flatten",), ("dense", 64), ("dropout",), ("dense", 64), ("dropout",)]
     return _plan_model(plan, input_shape, outputs, api, "zfnet", activation=activation, batch_norm=batch_norm,
                        initializer=initializer, l1=l1, l2=l2, dropout=dropout,
-                       output_activation=output_activation)
+                       bn_momentum=bn_momentum, output_activation=output_activation)
 
 
 def build_vgg(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequential", variant: int = 16,
               scale: str = "small", activation: str = "relu", batch_norm: str | None = None, dropout: float = 0.5,
               initializer: str = "glorot_uniform", l1: float = 0.0, l2: float = 0.0,
-              output_activation: str | None = None) -> keras.Model:
+              bn_momentum: float = 0.99, output_activation: str | None = None) -> keras.Model:
     """VGG (Simonyan & Zisserman 2015; notes 001:1734): only 3×3 convolutions, five pooled blocks.
 
     Two stacked 3×3 convs see 5×5 with fewer weights and one more nonlinearity, which is the paper's
@@ -189,4 +201,4 @@ def build_vgg(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
     plan += [("flatten",), ("dense", dense), ("dropout",), ("dense", dense), ("dropout",)]
     return _plan_model(plan, input_shape, outputs, api, f"vgg{variant}", activation=activation,
                        batch_norm=batch_norm, initializer=initializer, l1=l1, l2=l2, dropout=dropout,
-                       output_activation=output_activation)
+                       bn_momentum=bn_momentum, output_activation=output_activation)

@@ -20,7 +20,8 @@ from kerasdl.models._assemble import assemble, check_choice, unit_layers, weight
 from kerasdl.models.feedforward import _widths, default_output_activation
 
 __all__ = ["build_cnn", "build_strided_cnn", "build_dilated_cnn", "build_tiled_cnn", "build_conv_decoder",
-           "conv_output_size", "dilated_receptive_field", "transposed_conv_output_size", "POOL_KINDS"]
+           "conv_output_size", "dilated_receptive_field", "stacked_receptive_field",
+           "transposed_conv_output_size", "POOL_KINDS"]
 
 POOL_KINDS = ("max", "avg", "global_max", "global_avg", None)
 
@@ -33,6 +34,23 @@ def dilated_receptive_field(kernel_size: int, dilation_rate: int, depth: int = 1
     for the same number of weights.
     """
     return 1 + depth * (kernel_size - 1) * dilation_rate
+
+
+def stacked_receptive_field(windows: Sequence[tuple[int, int, int]]) -> tuple[int, int]:
+    """Receptive field r and jump j of one unit after a stack of sliding windows (k, s, l).
+
+    Each window is a convolution or a local pool with kernel k, stride s and dilation l. A unit of
+    the layer below is j input pixels from its neighbour (j = product of the strides so far), so a
+    window of extent k_eff = k + (k−1)(l−1) (001:2161-2196) widens what a unit sees by
+    (k_eff − 1)·j pixels; then j ← j·s. Padding moves the field, not its size. For stride-1 layers
+    of one kernel and dilation this is :func:`dilated_receptive_field`; strides and pools make
+    later layers' windows count several times more, which is how a CNN sees the whole image.
+    """
+    field, jump = 1, 1
+    for kernel, strides, dilation in windows:
+        field += (kernel + (kernel - 1) * (dilation - 1) - 1) * jump
+        jump *= strides
+    return field, jump
 
 
 def transposed_conv_output_size(size: int, kernel_size: int, strides: int = 1,

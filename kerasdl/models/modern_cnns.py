@@ -22,6 +22,13 @@ __all__ = ["build_googlenet", "build_resnet", "build_densenet", "build_mobilenet
 
 SCALES = ("small", "canonical")
 
+# Why `bn_momentum` is a hyperparameter: inference uses BN's moving mean/variance, updated per step as
+# m ← momentum·m + (1 − momentum)·batch statistic. With Keras's default 0.99 the initial values
+# (mean 0, variance 1) still weigh 0.99^n after n steps — 0.7 after one epoch of 34 batches of a
+# 1,078-image training set — so on small data a net can reach 100 % training accuracy while its
+# inference-mode validation accuracy is chance for ten epochs. 0.9 (PyTorch's default, written
+# there as 0.1) forgets them within a few dozen steps. Default 0.99 keeps keras.applications' value.
+
 # GoogLeNet (Szegedy et al. 2015, Table 1): per Inception module the widths of
 # 1×1 | 3×3 reduce, 3×3 | 5×5 reduce, 5×5 | pool projection; "pool" = max-pool 3×3/2 between stages.
 INCEPTION_V1 = (("3a", 64, 96, 128, 16, 32, 32), ("3b", 128, 128, 192, 32, 96, 64), "pool",
@@ -127,7 +134,7 @@ def build_googlenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "f
 def build_resnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "functional", depth: int = 18,
                  scale: str = "small", conv_bias: bool | None = None, activation: str = "relu",
                  dropout: float = 0.0, initializer: str = "glorot_uniform", l1: float = 0.0, l2: float = 0.0,
-                 output_activation: str | None = None) -> keras.Model:
+                 bn_momentum: float = 0.99, output_activation: str | None = None) -> keras.Model:
     """ResNet v1 (He et al. 2016; notes 001:1741, 001:2852-2863): residual blocks H(x) = F(x) + x.
 
     Depth 18/34 stack basic blocks (3×3, 3×3), 50/101/152 bottleneck blocks (1×1 reduce, 3×3,
@@ -144,6 +151,7 @@ def build_resnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "func
     it; with conv_bias=False it is torchvision's 25,557,032 trainable). A bias before BN is
     redundant — BN subtracts the mean — so the choice changes counts, not the function class.
     Small: stem 8@3×3/1 without max-pool, stages of 8, 16, 32, 64 filters.
+    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top)..
     """
     _require_functional(api, "resnet")
     _check_image(input_shape, "resnet")
@@ -156,7 +164,7 @@ def build_resnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "func
     def conv_bn(x, filters, kernel, name, strides=1):
         x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=use_bias,
                                 kernel_initializer=initializer, kernel_regularizer=regularizer, name=f"{name}_conv")(x)
-        return keras.layers.BatchNormalization(epsilon=1.001e-5, name=f"{name}_bn")(x)
+        return keras.layers.BatchNormalization(epsilon=1.001e-5, momentum=bn_momentum, name=f"{name}_bn")(x)
 
     def act(x, name):
         return activation_layer(activation, name=f"{name}_{activation}")(x)
@@ -197,7 +205,8 @@ def build_resnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "func
 def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "functional", variant: int = 121,
                    scale: str = "small", growth_rate: int | None = None, compression: float = 0.5,
                    activation: str = "relu", dropout: float = 0.0, initializer: str = "glorot_uniform",
-                   l1: float = 0.0, l2: float = 0.0, output_activation: str | None = None) -> keras.Model:
+                   l1: float = 0.0, l2: float = 0.0, bn_momentum: float = 0.99,
+                   output_activation: str | None = None) -> keras.Model:
     """DenseNet-BC (Huang et al. 2017; notes 001:2866-2876): concatenative skips.
 
     Inside a dense block each layer (BN → act → 1×1 conv 4k → BN → act → 3×3 conv k) gets the
@@ -208,6 +217,7 @@ def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "fu
     (6, 12, 24, 16), k = 32 — DenseNet-121 has 8,062,504 parameters, equal to
     keras.applications.DenseNet121 (7,978,856 trainable + BN moving statistics).
     Small: stem 16@3×3/1, three blocks of 2 layers, k = 8.
+    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top)..
     """
     _require_functional(api, "densenet")
     _check_image(input_shape, "densenet")
@@ -219,7 +229,7 @@ def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "fu
     regularizer = weight_regularizer(l1, l2)
 
     def bn_act_conv(x, filters, kernel, name):
-        x = keras.layers.BatchNormalization(epsilon=1.001e-5, name=f"{name}_bn")(x)
+        x = keras.layers.BatchNormalization(epsilon=1.001e-5, momentum=bn_momentum, name=f"{name}_bn")(x)
         x = activation_layer(activation, name=f"{name}_{activation}")(x)
         return keras.layers.Conv2D(filters, kernel, padding="same", use_bias=False, kernel_initializer=initializer,
                                    kernel_regularizer=regularizer, name=f"{name}_conv")(x)
@@ -228,7 +238,7 @@ def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "fu
     stem_filters, stem_kernel, stem_strides = (64, 7, 2) if canonical else (16, 3, 1)
     x = keras.layers.Conv2D(stem_filters, stem_kernel, strides=stem_strides, padding="same", use_bias=False,
                             kernel_initializer=initializer, kernel_regularizer=regularizer, name="stem_conv")(inputs)
-    x = keras.layers.BatchNormalization(epsilon=1.001e-5, name="stem_bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=1.001e-5, momentum=bn_momentum, name="stem_bn")(x)
     x = activation_layer(activation, name=f"stem_{activation}")(x)
     if canonical:
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
@@ -241,7 +251,7 @@ def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "fu
             x = bn_act_conv(x, int(x.shape[-1] * compression), 1, f"transition{b}")
             x = keras.layers.AveragePooling2D(2, padding="valid" if canonical else "same",
                                               name=f"transition{b}_pool")(x)
-    x = keras.layers.BatchNormalization(epsilon=1.001e-5, name="final_bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=1.001e-5, momentum=bn_momentum, name="final_bn")(x)
     x = activation_layer(activation, name=f"final_{activation}")(x)
     return keras.Model(inputs, _classifier_head(x, outputs, dropout, initializer, output_activation),
                        name=f"densenet{variant}")
@@ -252,7 +262,8 @@ def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "fu
 def build_mobilenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequential", scale: str = "small",
                     alpha: float | None = None, depth_multiplier: int = 1, activation: str = "relu6",
                     dropout: float = 0.001, initializer: str = "glorot_uniform", l1: float = 0.0,
-                    l2: float = 0.0, output_activation: str | None = None) -> keras.Model:
+                    l2: float = 0.0, bn_momentum: float = 0.99,
+                    output_activation: str | None = None) -> keras.Model:
     """MobileNet v1 (Howard et al. 2017; notes 001:1743): depthwise-separable convolutions.
 
     A 3×3 depthwise convolution (one filter per channel) followed by a 1×1 pointwise one replaces a
@@ -262,6 +273,7 @@ def build_mobilenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "s
     average pool, dropout, dense 1000 — 4,253,864 parameters, equal to
     keras.applications.MobileNet (whose 1×1 conv classifier is this dense layer).
     Small (alpha 0.25 by default): stride-1 stem and the first five separable blocks.
+    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top)..
     """
     check_choice("scale", scale, SCALES)
     _check_image(input_shape, "mobilenet")
@@ -271,7 +283,7 @@ def build_mobilenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "s
     regularizer = weight_regularizer(l1, l2)
 
     def bn_act(name):
-        return [keras.layers.BatchNormalization(epsilon=1e-3, name=f"{name}_bn"),
+        return [keras.layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=f"{name}_bn"),
                 activation_layer(activation, name=f"{name}_{activation}")]
 
     def layers():
