@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "SCHEMA_VERSION", "STATUSES", "RunDir", "atomic_write", "json_safe", "load_record",
+    "SCHEMA_VERSION", "STATUSES", "RunDir", "atomic_write", "dumps", "json_safe", "load_record",
     "list_runs", "worst_status", "new_run_id",
 ]
 
@@ -77,6 +77,21 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+def dumps(value: Any, indent: int = 2, _level: int = 0) -> str:
+    """JSON indented like `json.dumps(indent=2)`, except that a list of numbers or strings stays on one line.
+
+    Records hold images, curves and matrices as nested lists; one number per line made an image-heavy
+    record ten times larger and unreadable. NaN and infinity are refused, as json_safe has removed them.
+    """
+    pad, inner = " " * indent * _level, " " * indent * (_level + 1)
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{json.dumps(str(k))}: {dumps(v, indent, _level + 1)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
+        return "[\n" + ",\n".join(inner + dumps(v, indent, _level + 1) for v in value) + f"\n{pad}]"
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
 class RunDir:
     """The folder of one run while it is being written, and its final place."""
 
@@ -93,8 +108,7 @@ class RunDir:
         return target
 
     def write_json(self, relative: str, record: Mapping[str, Any]) -> Path:
-        text = json.dumps(json_safe(record), indent=2, allow_nan=False)
-        return atomic_write(self.file(relative), text + "\n")
+        return atomic_write(self.file(relative), dumps(json_safe(record)) + "\n")
 
     def write_history(self, rows: list[dict[str, Any]]) -> Path:
         """history.csv: variant, fold, epoch, then the union of every Keras log key."""

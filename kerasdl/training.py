@@ -272,6 +272,7 @@ class Runner:
         import keras
 
         from kerasdl import models
+        from kerasdl.callbacks import EpochTensorBoard, StopOnRequest
 
         arrays = _encode(self.dataset, fold)
         x_train, y_train = arrays.x_train, arrays.y_train
@@ -286,18 +287,16 @@ class Runner:
         entry["parameter_count"] = int(model.count_params())
         entry["model_summary"] = _model_summary(model)
 
-        stop = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: setattr(
-            model, "stop_training", model.stop_training or STOP_REQUESTED.is_set()))
-        callbacks = [stop, keras.callbacks.TerminateOnNaN(), *(make() for make in variant.callbacks)]
+        callbacks = [StopOnRequest(STOP_REQUESTED), keras.callbacks.TerminateOnNaN(),
+                     *(make() for make in variant.callbacks)]
         if variant.patience is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=variant.patience,
                                                            restore_best_weights=True))
         log_dir = f"logs/{variant.name}/fold{fold.index}"
         callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir.file(f"{log_dir}/history.csv"))))
         if self.tensorboard:
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(self.run_dir.path / log_dir),
-                                                         histogram_freq=0, write_graph=False,
-                                                         profile_batch=0))
+            callbacks.append(EpochTensorBoard(log_dir=str(self.run_dir.path / log_dir), histogram_freq=0,
+                                              write_graph=False, profile_batch=0))
         if self.checkpoint:
             # Best-so-far model per fold, and Keras's own mid-fit backup (removed when fit ends cleanly).
             best = f"checkpoints/{variant.name}/fold{fold.index}.keras"

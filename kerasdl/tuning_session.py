@@ -177,7 +177,7 @@ def read_record(folder: Path) -> dict[str, Any]:
 
 
 def _write_record(folder: Path, record: dict[str, Any]) -> None:
-    runs.atomic_write(Path(folder) / SEARCH_FILE, json.dumps(runs.json_safe(record), indent=2) + "\n")
+    runs.atomic_write(Path(folder) / SEARCH_FILE, runs.dumps(runs.json_safe(record)) + "\n")
 
 
 def _trial_count(folder: Path) -> int:

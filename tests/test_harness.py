@@ -229,3 +229,29 @@ def test_checkpoint_keeps_each_folds_best_model(tmp_path):
     saved = sorted(p.name for p in (record.path / "checkpoints" / "mlp").iterdir())
     assert saved == ["fold0.keras", "fold1.keras"]
     assert not (record.path / "logs" / "mlp" / "fold0" / "backup").exists()  # removed after a clean fit
+
+
+def test_records_keep_number_lists_on_one_line_and_round_trip():
+    from kerasdl import runs
+
+    record = {"image": [[0.5, 1.0], [0.0, 0.25]], "rows": [{"label": "a \"quoted\" é"}], "empty": [], "none": {}}
+    text = runs.dumps(record)
+    assert json.loads(text) == record
+    assert "[0.5, 1.0]" in text and text.count("\n") == 12
+
+
+def test_epoch_tensorboard_writes_epoch_scalars_and_no_batch_scalars(tmp_path):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from kerasdl.callbacks import EpochTensorBoard
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).random((32, 3)).astype("float32")
+    model.fit(x, x[:, :1], validation_data=(x, x[:, :1]), epochs=2, batch_size=8, verbose=0,
+              callbacks=[EpochTensorBoard(log_dir=str(tmp_path), write_graph=False, profile_batch=0)])
+    tags = {value.tag for events in tmp_path.rglob("events.out.tfevents.*")
+            for event in tf.compat.v1.train.summary_iterator(str(events)) for value in event.summary.value}
+    assert "epoch_loss" in tags and not any(tag.startswith("batch_") for tag in tags), tags
