@@ -26,6 +26,10 @@ from kerasdl.training import STOP_REQUESTED, FoldArrays, Progress, Runner
 __all__ = ["Analysis", "Experiment", "Variant", "FoldArrays", "RunRecord", "run"]
 
 
+_OWNED_FIT_ARGUMENTS = {"x", "y", "epochs", "batch_size", "callbacks", "validation_data", "validation_split",
+                        "validation_freq", "verbose", "initial_epoch"}
+
+
 @dataclass
 class Variant:
     """One contender: a registered Keras builder with its settings, or a scikit-learn estimator.
@@ -55,6 +59,13 @@ class Variant:
         if (self.builder is None) == (self.estimator is None):
             raise ValueError(f"Variant {self.name!r}: expected exactly one of builder= or estimator=")
         self.label = self.label or self.name
+        # The harness owns these: it records one history row per epoch with val_loss, picks the best
+        # epoch from it, and feeds the fold's arrays itself. validation_freq > 1 would leave epochs
+        # without val_loss and silently misplace early stopping and the best epoch.
+        owned = sorted(set(self.fit_kwargs) & _OWNED_FIT_ARGUMENTS)
+        if owned:
+            raise ValueError(f"Variant {self.name!r}: fit_kwargs may not set {', '.join(owned)}; "
+                             "use the Variant's own fields (epochs, batch_size, callbacks, patience)")
 
     @property
     def kind(self) -> str:

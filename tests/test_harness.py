@@ -255,3 +255,10 @@ def test_epoch_tensorboard_writes_epoch_scalars_and_no_batch_scalars(tmp_path):
     tags = {value.tag for events in tmp_path.rglob("events.out.tfevents.*")
             for event in tf.compat.v1.train.summary_iterator(str(events)) for value in event.summary.value}
     assert "epoch_loss" in tags and not any(tag.startswith("batch_") for tag in tags), tags
+
+
+@pytest.mark.parametrize("owned", ["validation_freq", "epochs", "callbacks"])
+def test_fit_kwargs_cannot_override_what_the_harness_records(owned):
+    with pytest.raises(ValueError, match=owned):
+        Variant("v", builder="mlp", fit_kwargs={owned: 2, "shuffle": False})
+    assert Variant("v", builder="mlp", fit_kwargs={"shuffle": False}).fit_kwargs == {"shuffle": False}
