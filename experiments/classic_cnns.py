@@ -124,7 +124,7 @@ def analyze(analysis) -> list[dict]:
         _side_by_side(entries, counts),
         val_loss_section(analysis, entries, title="Validation loss per epoch"),
         {"kind": "lines", "title": "Test accuracy against parameters (small configurations)",
-         "x_label": "parameters", "y_label": "test accuracy",
+         "x_label": "parameters (log scale)", "y_label": "test accuracy", "log_x": True,
          "series": [{"label": e["label"], "x": [e["parameter_count"]], "y": [metric(e)]} for e in entries],
          "caption": "One point per network."},
         _errata(counts),

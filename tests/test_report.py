@@ -325,3 +325,12 @@ def test_report_never_imports_tensorflow_or_keras(fake_run_dir):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("x, log_ticks", [([10, 1_000, 100_000], True), ([0, 1_000, 100_000], False)])
+def test_lines_log_x_axis_only_for_positive_x(x, log_ticks):
+    from kerasdl.report import section_figures
+
+    svg = section_figures.lines_figure([{"label": "a", "x": x, "y": [1, 2, 3]}], x_label="parameters",
+                                       y_label="accuracy", log_y=False, log_x=True, key="k")
+    assert ("10^{3}" in svg) is log_ticks

@@ -31,22 +31,26 @@ def _legend_below(canvas: Canvas, ax, left: float) -> None:
                              bbox_to_anchor=(left / canvas.width, 0.02), borderaxespad=0.0)
 
 
-def lines_figure(series: Sequence[dict[str, Any]], *, x_label: str, y_label: str, log_y: bool, key: str) -> str:
-    """One chart, one line per series ({label, x, y})."""
+def lines_figure(series: Sequence[dict[str, Any]], *, x_label: str, y_label: str, log_y: bool, key: str,
+                 log_x: bool = False) -> str:
+    """One chart, one line per series ({label, x, y}); a log axis only where every value is positive."""
     legend = (0.12 + _LEGEND_LINE * len(series)) if len(series) > 1 else 0.0
     with matplotlib.rc_context(STYLE):
         canvas = Canvas(6.0, 3.4 + legend)
         ax = canvas.axes(0.75, 0.5 + legend, 5.05, 2.7)
-        positive = True
+        positive, positive_x = True, True
         for position, line in enumerate(series):
             x, y = _numbers(line["x"]), _numbers(line["y"])
             if len(x) != len(y):
                 raise ValueError(f"series {line.get('label')!r} has {len(x)} x values and {len(y)} y values")
             positive &= bool(np.all(y[np.isfinite(y)] > 0))
+            positive_x &= bool(np.all(x[np.isfinite(x)] > 0))
             ax.plot(x, y, color=variant_colour(position), linewidth=1.5, marker="o" if len(x) <= 12 else None,
                     markersize=3.5, label=plain_text(line.get("label", f"series {position + 1}"), 60))
         if log_y and positive:
             ax.set_yscale("log")
+        if log_x and positive_x:
+            ax.set_xscale("log")
         ax.set_xlabel(plain_text(x_label, 80))
         ax.set_ylabel(plain_text(y_label, 60))
         if len(series) > 1:

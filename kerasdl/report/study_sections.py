@@ -54,7 +54,8 @@ def _figure(kind: str, section: dict[str, Any], key: str) -> str:
     if kind == "lines":
         return section_figures.lines_figure(section.get("series") or [], x_label=str(section.get("x_label", "")),
                                             y_label=str(section.get("y_label", "")),
-                                            log_y=bool(section.get("log_y")), key=key)
+                                            log_y=bool(section.get("log_y")), log_x=bool(section.get("log_x")),
+                                            key=key)
     if kind == "bars":
         return section_figures.bars_figure(section.get("labels") or [], section.get("series") or [],
                                            y_label=str(section.get("y_label", "")), key=key)
