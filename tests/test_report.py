@@ -259,8 +259,9 @@ def test_only_matplotlib_svg_is_marked_safe():
     templates = Path(__file__).resolve().parents[1] / "kerasdl" / "report" / "templates"
     uses = [m for path in templates.glob("*.j2") for m in re.findall(r"\{\{[^}]*\|\s*safe[^}]*\}\}", path.read_text())]
     assert uses == ["{{ svg|safe }}"]
-    sources = (templates.parent).glob("*.py")
-    assert not any("Markup(" in path.read_text() for path in sources)
+    # The one other Markup: inline_code, which escapes its text first (tested below).
+    uses = {path.name: path.read_text().count("Markup(") for path in templates.parent.glob("*.py")}
+    assert {name: n for name, n in uses.items() if n} == {"templating.py": 1}
 
 
 # --------------------------------------------------------------------------- index
@@ -334,3 +335,11 @@ def test_lines_log_x_axis_only_for_positive_x(x, log_ticks):
     svg = section_figures.lines_figure([{"label": "a", "x": x, "y": [1, 2, 3]}], x_label="parameters",
                                        y_label="accuracy", log_y=False, log_x=True, key="k")
     assert ("10^{3}" in svg) is log_ticks
+
+
+def test_inline_code_escapes_before_it_marks_up():
+    from kerasdl.report.templating import inline_code
+
+    assert str(inline_code('use `scale="small"` or `<script>`')) == (
+        'use <code>scale=&#34;small&#34;</code> or <code>&lt;script&gt;</code>')
+    assert str(inline_code("no <b>tags</b> and a lone ` tick")) == "no &lt;b&gt;tags&lt;/b&gt; and a lone ` tick"

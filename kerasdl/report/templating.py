@@ -2,16 +2,19 @@
 
 Autoescaping is on for every template (they end in .j2, which `select_autoescape` would not
 recognise, so it is switched on outright). The only markup let through unescaped is the SVG that
-`figures` gets from matplotlib, marked `|safe` in the templates and nowhere else.
+`figures` gets from matplotlib, marked `|safe` in the templates and nowhere else, and the <code>
+elements of `inline_code`, which it adds only after escaping the text.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 import kerasdl
 from kerasdl.runs import atomic_write
@@ -21,6 +24,15 @@ from . import formatting
 __all__ = ["render_page", "write_page"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+def inline_code(text: Any) -> markupsafe.Markup:
+    """Prose with `backticked` names shown as code, as the experiment scripts write them.
+
+    The text is escaped first, so a backtick can only ever produce an empty-of-markup <code> element.
+    """
+    escaped = str(markupsafe.escape(str(text)))
+    return markupsafe.Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped))
 
 
 @functools.cache
@@ -41,6 +53,7 @@ def _environment() -> jinja2.Environment:
         timestamp=formatting.timestamp,
         plain=formatting.plain_value,
         metric_title=formatting.metric_title,
+        inline_code=inline_code,
     )
     env.globals["kerasdl_version"] = kerasdl.__version__
     return env
