@@ -343,3 +343,9 @@ def test_inline_code_escapes_before_it_marks_up():
     assert str(inline_code('use `scale="small"` or `<script>`')) == (
         'use <code>scale=&#34;small&#34;</code> or <code>&lt;script&gt;</code>')
     assert str(inline_code("no <b>tags</b> and a lone ` tick")) == "no &lt;b&gt;tags&lt;/b&gt; and a lone ` tick"
+
+
+def test_study_table_cells_group_large_integers_only():
+    from kerasdl.report.study_sections import _cell
+
+    assert [_cell(v) for v in (61706, 9999, -25450, 0.5, True, None)] == ["61,706", "9999", "-25,450", "0.5", "yes", "—"]

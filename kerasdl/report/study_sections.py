@@ -20,11 +20,14 @@ _KINDS = ("table", "lines", "bars", "images", "boundaries", "text")
 
 
 def _cell(value: Any) -> str:
-    """A table cell: integers as they are, floats to 6 significant digits (worked examples need them)."""
+    """A table cell: integers grouped by thousands from 10,000 up (parameter counts), floats to 6
+    significant digits (worked examples need them)."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, float):
         return f"{value:.6g}" if math.isfinite(value) else "n/a"
     if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float, str)) for v in value):
