@@ -57,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="stratified K-fold cross-validation instead of one holdout split")
     _add_run_options(fit)
 
-    report = sub.add_parser("report", help="re-render reports from run records")
-    report.add_argument("run_dir", nargs="?", type=Path, help="one run folder; default: every run in --out")
+    report = sub.add_parser("report", help="re-render reports from run records and search folders")
+    report.add_argument("run_dir", nargs="?", type=Path,
+                        help="one run or search folder; default: every run and search in --out")
     report.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
 
     datasets = sub.add_parser("datasets", help="list datasets, their size and whether they are available offline")
@@ -253,15 +254,21 @@ def _cmd_fit(args) -> int:
 
 def _cmd_report(args) -> int:
     from kerasdl import report, runs
+    from kerasdl.report.index_page import TUNING
 
     if args.run_dir is not None:
-        page = report.render_run(args.run_dir)
+        is_search = (args.run_dir / "search.json").is_file() or any(args.run_dir.glob("trial_*/trial.json"))
+        page = report.render_search(args.run_dir) if is_search else report.render_run(args.run_dir)
         print(f"report: {page.resolve()}")
-        out = args.run_dir.resolve().parent.parent
+        # runs live in <out>/<experiment>/<run>, searches in <out>/tuning/<unit>/<strategy>
+        out = args.run_dir.resolve().parents[2 if is_search else 1]
     else:
         out = args.out
         for run_dir in runs.list_runs(out):
             report.render_run(run_dir)
+        for search_dir in sorted(Path(out, TUNING).glob("*/*/")):
+            if (search_dir / "search.json").is_file() or any(search_dir.glob("trial_*/trial.json")):
+                report.render_search(search_dir)
     print(f"index: {report.render_index(out).resolve()}")
     return 0
 

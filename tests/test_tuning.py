@@ -251,6 +251,16 @@ def test_cnn_digits_runs_a_quick_trial(tmp_path):
     assert [t.status for t in found.trials] == ["completed"]
     assert 0.0 <= found.trials[0].score <= 1.0 and found.objective == "val_accuracy"
 
+    # `kerasdl report` re-renders searches too: all of them under --out, or the one folder named.
+    from kerasdl.cli import main
+
+    (folder,) = (tmp_path / "tuning" / "cnn-digits").iterdir()
+    page = folder / "report.html"
+    page.unlink(missing_ok=True)
+    assert main(["report", "--out", str(tmp_path)]) == 0 and page.is_file()
+    page.unlink()
+    assert main(["report", str(folder)]) == 0 and page.is_file() and (tmp_path / "index.html").is_file()
+
 
 # -- user errors -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, expected", [
