@@ -24,7 +24,7 @@ NOTES_REF = "001:2131-2159"
 
 ## Setup
 DECODER = {"filters": (32,), "kernel_size": 4, "strides": 2, "padding": 1}
-FIT = {"epochs": 50, "batch_size": 64, "patience": 10, "learning_rate": 1e-2}
+FIT = {"epochs": 200, "batch_size": 64, "patience": 15, "learning_rate": 1e-2}
 SHOWN = 8  # test digits drawn in the report
 
 
