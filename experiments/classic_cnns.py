@@ -69,16 +69,14 @@ PUBLISHED = {
 
 def experiment() -> Experiment:
     """Eight small networks, one holdout split, one fit setting."""
+    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT
+
     ## Build the variants
     variants = [Variant(name, builder=builder, api=api, hyperparameters=hyper, label=label, **FIT)
                 for name, builder, api, hyper, label in NETWORKS]
     ## Evaluate: one stratified 60/20/20 holdout of the digits
-    return Experiment(
-        name=NAME, title=TITLE, dataset="digits", variants=variants,
-        description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
-        evaluation="holdout", headline_metric="accuracy", analyze=analyze,
-        quick_samples=300, quick_epochs=1, quick_folds=1,
-    )
+    return Experiment(name=NAME, title=TITLE, variants=variants, description=__doc__.split("\n\n", 1)[1].strip(),
+                      notes_ref=NOTES_REF, analyze=analyze, **{**DIGITS_HOLDOUT, "quick_epochs": 1})
 
 
 ## Canonical parameter counts

@@ -32,7 +32,7 @@ TARGETS = {"cnn": 0.98, "mlp": 0.96}  # issue 3, "Digits CNN (small) full-mode t
 
 def experiment() -> Experiment:
     """Two CNNs and two MLPs of similar parameter budgets, one holdout split, the same fit settings."""
-    from kerasdl.experiments._conv_study import shifted_accuracy_probe
+    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT, shifted_accuracy_probe
 
     probe = shifted_accuracy_probe(equivariance=True)
     ## Build the variants
@@ -47,12 +47,8 @@ def experiment() -> Experiment:
                 learning_rate=3e-3, probe=probe, **{**FIT, "epochs": 100}),
     ]
     ## Evaluate: one stratified 60/20/20 holdout; the report adds the comparison below
-    return Experiment(
-        name=NAME, title=TITLE, dataset="digits", variants=variants,
-        description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
-        evaluation="holdout", headline_metric="accuracy", analyze=analyze,
-        quick_samples=300, quick_epochs=2, quick_folds=1,
-    )
+    return Experiment(name=NAME, title=TITLE, variants=variants, description=__doc__.split("\n\n", 1)[1].strip(),
+                      notes_ref=NOTES_REF, analyze=analyze, **DIGITS_HOLDOUT)
 
 
 ## Analyse

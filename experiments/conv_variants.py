@@ -39,19 +39,15 @@ VARIANTS = (
 
 def experiment() -> Experiment:
     """Five variants sharing filters, kernel size, head and fit settings."""
-    from kerasdl.experiments._conv_study import shifted_accuracy_probe
+    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT, shifted_accuracy_probe
 
     probe = shifted_accuracy_probe(rotation=ROTATION, receptive_field=True)
     ## Build the variants
     variants = [Variant(name, builder=builder, hyperparameters={**BODY, **own}, label=label, probe=probe, **FIT)
                 for name, builder, own, label in VARIANTS]
     ## Evaluate: one stratified 60/20/20 holdout of the digits
-    return Experiment(
-        name=NAME, title=TITLE, dataset="digits", variants=variants,
-        description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
-        evaluation="holdout", headline_metric="accuracy", analyze=analyze,
-        quick_samples=300, quick_epochs=2, quick_folds=1,
-    )
+    return Experiment(name=NAME, title=TITLE, variants=variants, description=__doc__.split("\n\n", 1)[1].strip(),
+                      notes_ref=NOTES_REF, analyze=analyze, **DIGITS_HOLDOUT)
 
 
 ## Analyse
