@@ -50,17 +50,18 @@ def check_choice(name: str, value, choices: Sequence) -> None:
 
 
 def unit_layers(core: keras.layers.Layer, activation: str, batch_norm: str | None,
-                name: str) -> list[keras.layers.Layer]:
+                name: str, bn_momentum: float = 0.99) -> list[keras.layers.Layer]:
     """`core` (Dense or a convolution) → activation, with batch norm "before" or "after" it, or none.
 
     "before" is Ioffe & Szegedy's placement (normalise the affine output, then activate), "after"
     normalises the activations instead; both are tuning options (notes 004 batch normalization).
+    `bn_momentum` is the batch norm's moving-average momentum (Keras's default 0.99).
     """
     check_choice("batch_norm", batch_norm, (None, "before", "after"))
     out = [core]
     if batch_norm == "before":
-        out.append(keras.layers.BatchNormalization(name=f"{name}_bn"))
+        out.append(keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn"))
     out.append(activation_layer(activation, name=f"{name}_{activation}"))
     if batch_norm == "after":
-        out.append(keras.layers.BatchNormalization(name=f"{name}_bn"))
+        out.append(keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn"))
     return out

@@ -57,14 +57,6 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
     regularizer = weight_regularizer(l1, l2)
     pool_layer = keras.layers.MaxPooling2D if pool == "max" else keras.layers.AveragePooling2D
 
-    def unit(core, layer_name):
-        # unit_layers makes BatchNormalization with Keras's default momentum; set ours on it.
-        layers = unit_layers(core, activation, batch_norm, name=layer_name)
-        for layer in layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = float(bn_momentum)
-        return layers
-
     def layers():
         out, count = [], {"conv": 0, "pool": 0, "dense": 0, "dropout": 0}
         for step in plan:
@@ -76,7 +68,7 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
                 conv = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding,
                                            kernel_initializer=initializer, kernel_regularizer=regularizer,
                                            name=f"conv_{n}")
-                out += unit(conv, f"conv_{n}")
+                out += unit_layers(conv, activation, batch_norm, name=f"conv_{n}", bn_momentum=bn_momentum)
             elif kind == "pool":
                 out.append(pool_layer(step[1], strides=step[2], padding=step[3], name=f"pool_{n}"))
             elif kind == "zeropad":
@@ -86,7 +78,7 @@ def _plan_model(plan, input_shape, outputs, api, name, *, activation, batch_norm
             elif kind == "dense":
                 dense = keras.layers.Dense(step[1], kernel_initializer=initializer, kernel_regularizer=regularizer,
                                            name=f"dense_{n}")
-                out += unit(dense, f"dense_{n}")
+                out += unit_layers(dense, activation, batch_norm, name=f"dense_{n}", bn_momentum=bn_momentum)
             elif kind == "dropout" and dropout:
                 out.append(keras.layers.Dropout(dropout, name=f"dropout_{n}"))
         out.append(keras.layers.Dense(outputs, activation=output_activation or default_output_activation(outputs),

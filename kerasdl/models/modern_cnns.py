@@ -151,7 +151,7 @@ def build_resnet(input_shape: tuple[int, ...], outputs: int, *, api: str = "func
     it; with conv_bias=False it is torchvision's 25,557,032 trainable). A bias before BN is
     redundant — BN subtracts the mean — so the choice changes counts, not the function class.
     Small: stem 8@3×3/1 without max-pool, stages of 8, 16, 32, 64 filters.
-    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top)..
+    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top).
     """
     _require_functional(api, "resnet")
     _check_image(input_shape, "resnet")
@@ -217,7 +217,7 @@ def build_densenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "fu
     (6, 12, 24, 16), k = 32 — DenseNet-121 has 8,062,504 parameters, equal to
     keras.applications.DenseNet121 (7,978,856 trainable + BN moving statistics).
     Small: stem 16@3×3/1, three blocks of 2 layers, k = 8.
-    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top)..
+    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top).
     """
     _require_functional(api, "densenet")
     _check_image(input_shape, "densenet")
@@ -273,7 +273,7 @@ def build_mobilenet(input_shape: tuple[int, ...], outputs: int, *, api: str = "s
     average pool, dropout, dense 1000 — 4,253,864 parameters, equal to
     keras.applications.MobileNet (whose 1×1 conv classifier is this dense layer).
     Small (alpha 0.25 by default): stride-1 stem and the first five separable blocks.
-    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top)..
+    `bn_momentum`: batch-norm moving-average momentum (0.99 as Keras; see the note at the top).
     """
     check_choice("scale", scale, SCALES)
     _check_image(input_shape, "mobilenet")
