@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import logging
 import os
 import re
 import sys
@@ -162,17 +161,9 @@ def _cmd_datasets(args) -> int:
     return 0
 
 
-def _quiet_tensorflow() -> None:
-    """TensorFlow's C++ start-up chatter (CPU feature notices) and its Python retracing notices
-    (every fold builds a fresh model, so they are expected) drown the progress lines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
 def _run_and_report(experiment, args) -> int:
     from kerasdl import environment, harness, report
 
-    _quiet_tensorflow()
     environment.import_tensorflow_quietly()
     try:
         record = harness.run(experiment, quick=args.quick, seed=args.seed, out=args.out, quiet=args.quiet,
@@ -255,27 +246,27 @@ def _cmd_fit(args) -> int:
 def _cmd_report(args) -> int:
     from kerasdl import report, runs
     from kerasdl.report.index_page import TUNING
+    from kerasdl.tuning_results import is_search
 
     if args.run_dir is not None:
-        is_search = (args.run_dir / "search.json").is_file() or any(args.run_dir.glob("trial_*/trial.json"))
-        page = report.render_search(args.run_dir) if is_search else report.render_run(args.run_dir)
+        search = is_search(args.run_dir)
+        page = report.render_search(args.run_dir) if search else report.render_run(args.run_dir)
         print(f"report: {page.resolve()}")
         # runs live in <out>/<experiment>/<run>, searches in <out>/tuning/<unit>/<strategy>
-        out = args.run_dir.resolve().parents[2 if is_search else 1]
+        out = args.run_dir.resolve().parents[2 if search else 1]
     else:
         out = args.out
         for run_dir in runs.list_runs(out):
             report.render_run(run_dir)
         for search_dir in sorted(Path(out, TUNING).glob("*/*/")):
-            if (search_dir / "search.json").is_file() or any(search_dir.glob("trial_*/trial.json")):
+            if is_search(search_dir):
                 report.render_search(search_dir)
     print(f"index: {report.render_index(out).resolve()}")
     return 0
 
 
 def _cmd_tune(args) -> int:
-    # tuning_cli is light: keras-tuner and TensorFlow load only once a search starts
-    _quiet_tensorflow()
+    # tuning_cli is light: keras-tuner and TensorFlow load only once the unit and options are checked
     from kerasdl import tuning_cli
 
     return tuning_cli.run(args)

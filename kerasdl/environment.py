@@ -1,4 +1,5 @@
-"""The versions and hardware a run was made with, recorded so that results can be reproduced."""
+"""The versions and hardware a run was made with (recorded so that results can be reproduced), and
+the quiet import of TensorFlow that the CLI runs before any training."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ __all__ = ["describe", "import_tensorflow_quietly"]
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with file descriptor 2 pointed at a temporary file; show it if the import fails.
+    """Import TensorFlow without its start-up chatter; what it printed is shown if the import fails.
 
-    TF_CPP_MIN_LOG_LEVEL silences most C++ start-up notices, but TensorFlow 2.21 logs "oneDNN custom
-    operations are on" (twice) through absl before it reads that variable. The CLI imports TensorFlow
-    here, once the user's input has been checked, so a run's output starts with its own lines.
+    TensorFlow's C++ notices (CPU features) and its Python retracing notices (every fold builds a
+    fresh model, so they are expected) would drown the progress lines. TF_CPP_MIN_LOG_LEVEL (also
+    inherited by distributed-search workers) silences most, but TensorFlow 2.21 logs "oneDNN custom
+    operations are on" through absl before it reads that variable, so the import runs with file
+    descriptor 2 pointed at a temporary file. The CLI calls this once the user's input is checked.
     """
+    import logging
     import tempfile
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if "tensorflow" in sys.modules:
         return
     sys.stderr.flush()

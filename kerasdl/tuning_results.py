@@ -159,6 +159,12 @@ def _objective(record: dict[str, Any], trials_state: list[dict[str, Any]]) -> tu
     return "score", "max"
 
 
+def is_search(folder: str | Path) -> bool:
+    """Whether `folder` holds a search: keras-tuner's trial_*/trial.json or kerasdl's search.json."""
+    folder = Path(folder)
+    return folder.is_dir() and ((folder / "search.json").is_file() or any(folder.glob("trial_*/trial.json")))
+
+
 def load_search(folder: str | Path) -> SearchFiles:
     """Read a search folder; missing or damaged files give empty parts, never an exception."""
     folder = Path(folder)

@@ -314,7 +314,7 @@ def search_context(folder: str | Path) -> dict[str, Any]:
 def render_search(folder: str | Path) -> Path:
     """Write `folder/report.html` and `folder/trials.csv` for the search in `folder`; return the page."""
     folder = Path(folder)
-    if not folder.is_dir() or not (any(folder.glob("trial_*/trial.json")) or (folder / "search.json").is_file()):
+    if not tuning_results.is_search(folder):
         raise UserError(f"no search at {folder}: expected keras-tuner's trial_*/trial.json or kerasdl's search.json")
     tuning_results.write_csv(folder)
     with np.errstate(all="ignore"):

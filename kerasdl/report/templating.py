@@ -29,7 +29,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def inline_code(text: Any) -> markupsafe.Markup:
     """Prose with `backticked` names shown as code, as the experiment scripts write them.
 
-    The text is escaped first, so a backtick can only ever produce an empty-of-markup <code> element.
+    The text is escaped first, so backticks can only wrap already-escaped text in <code> elements.
     """
     escaped = str(markupsafe.escape(str(text)))
     return markupsafe.Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped))
