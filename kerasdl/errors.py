@@ -9,13 +9,21 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["UserError", "DatasetUnavailable", "closest_names"]
+__all__ = ["ConfigurationError", "UserError", "DatasetUnavailable", "closest_names"]
 
 
 class UserError(Exception):
     """Something the user asked for cannot be done; the message says what and how to fix it."""
 
     exit_status = 2
+
+
+class ConfigurationError(UserError, ValueError):
+    """A misdeclared Experiment, Variant or search unit ("Expected ... Received ...").
+
+    A user error (one line, exit 2 from the CLI) that is also a ValueError, as a bad argument is in
+    Python, so code that already catches ValueError keeps working.
+    """
 
 
 class DatasetUnavailable(UserError):

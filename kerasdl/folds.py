@@ -1,17 +1,21 @@
-"""Which rows train, validate and test each fold: holdout or (stratified) k-fold cross-validation."""
+"""Which rows train, validate and test each fold (holdout or (stratified) k-fold cross-validation),
+and those rows as the arrays a model sees, preprocessing fitted on the training rows only.
+
+The harness and the hyperparameter search both take their folds and encoded arrays from here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from kerasdl.data.dataset import Dataset
 from kerasdl.errors import UserError
 
-__all__ = ["Fold", "make_folds"]
-
-_CLASSIFICATION = ("binary", "multiclass")
+__all__ = ["Fold", "as_float32", "encode", "make_folds"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class Fold:
 def _carve_validation(dataset: Dataset, train: np.ndarray, fraction: float, seed: int):
     from sklearn.model_selection import train_test_split
 
-    stratify = dataset.target[train] if dataset.task in _CLASSIFICATION else None
+    stratify = dataset.target[train] if dataset.stratified else None
     try:
         return train_test_split(train, test_size=fraction, stratify=stratify, random_state=seed)
     except ValueError:  # a class with a single row cannot be stratified; a plain split still works
@@ -54,7 +58,7 @@ def make_folds(dataset: Dataset, *, kind: str, folds: int = 5, validation_fracti
     from sklearn.model_selection import KFold, StratifiedKFold
 
     rows = np.arange(dataset.n_samples)
-    if dataset.task in _CLASSIFICATION:
+    if dataset.stratified:
         smallest = int(np.bincount(dataset.target.astype(int)).min())
         if smallest < folds:
             raise UserError(f"cannot make {folds} stratified folds: the rarest class of {dataset.name!r} "
@@ -70,3 +74,23 @@ def make_folds(dataset: Dataset, *, kind: str, folds: int = 5, validation_fracti
         fit_rows, val = _carve_validation(dataset, train, validation_fraction, seed + i)
         out.append(Fold(i, np.sort(fit_rows), np.sort(val), test))
     return out
+
+
+def as_float32(array: Any) -> Any:
+    """Floating arrays as float32 (what Keras computes in); integer token ids stay integers.
+    A dict of named inputs is converted input by input."""
+    if isinstance(array, Mapping):
+        return {key: as_float32(value) for key, value in array.items()}
+    array = np.asarray(array)
+    return array.astype(np.float32) if array.dtype.kind in "fc" else array
+
+
+def encode(dataset: Dataset, fit_rows: np.ndarray, *other_rows: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+    """(x, y) of `fit_rows` and then of each of `other_rows`, the preprocessing (tabular data only)
+    fitted on `fit_rows` alone so that no statistic of held-out rows leaks into training."""
+    parts = [dataset.rows(rows) for rows in (fit_rows, *other_rows)]
+    pre = dataset.preprocessor()
+    if pre is not None:
+        first = pre.fit_transform(parts[0][0])
+        parts = [(first, parts[0][1])] + [(pre.transform(x), y) for x, y in parts[1:]]
+    return [(as_float32(x), y) for x, y in parts]

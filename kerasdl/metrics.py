@@ -30,29 +30,24 @@ from sklearn import metrics as _skm
 from sklearn.exceptions import UndefinedMetricWarning
 
 __all__ = [
-    "HEADLINE",
     "LOWER_IS_BETTER",
-    "TASKS",
     "binary_metrics",
     "confusion_matrix",
     "confusion_metrics",
     "ks_statistic",
-    "metrics_for_task",
     "multiclass_metrics",
     "pr_curve",
     "reconstruction_error",
     "regression_metrics",
     "roc_curve",
+    "scalars",
     "summarize_folds",
     "threshold_sweep",
 ]
 
-#: The metric an index page shows for a run, per task.
-HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse", "reconstruction": "mse"}
 #: Metric names where a smaller value is better (everything else: larger is better).
 LOWER_IS_BETTER = frozenset({"log_loss", "mse", "mae", "rmse", "msle", "fpr", "brier",
                              "reconstruction_error_max"})
-TASKS = ("binary", "multiclass", "regression", "reconstruction")
 
 _NAN = float("nan")
 # Probabilities are clipped to [eps, 1 - eps] before log loss so a confident 0/1 score costs
@@ -375,30 +370,8 @@ def summarize_folds(values: Sequence[float]) -> dict[str, Any]:
     return {"mean": mean, "std": std, "folds": folds, "n": len(finite)}
 
 
-def metrics_for_task(task: str, y_true: Any, y_score: Any, *, class_names: Sequence[str] | None = None,
-                     n_features: int | None = None) -> dict[str, float]:
-    """The harness's single entry point: task-appropriate metrics, flattened to float scalars.
-
-    Only scalar entries are kept (counts become floats) so that every value can be averaged over
-    folds by :func:`summarize_folds`; nested tables stay available from the task functions.
-    """
-    if task == "binary":
-        full = binary_metrics(y_true, y_score)
-    elif task == "multiclass":
-        full = multiclass_metrics(y_true, y_score, class_names=class_names)
-    elif task == "regression":
-        full = regression_metrics(y_true, y_score, n_features=n_features)
-    elif task == "reconstruction":
-        # Image-to-image outputs (autoencoders, upsampling): pixel-wise errors over the whole test set,
-        # plus the worst single sample, which a mean hides.
-        y_true, y_score = np.asarray(y_true, dtype=float), np.asarray(y_score, dtype=float)
-        if y_true.shape != y_score.shape:
-            raise ValueError("metrics_for_task: expected reconstructions shaped like their targets. "
-                             f"Received: {y_true.shape} and {y_score.shape}")
-        full = regression_metrics(y_true.reshape(-1), y_score.reshape(-1))
-        full.pop("adjusted_r2", None)
-        full["reconstruction_error_max"] = float(reconstruction_error(y_true, y_score).max())
-    else:
-        raise ValueError(f"metrics_for_task: expected task in {', '.join(TASKS)}. Received: {task!r}")
-    return {k: float(v) for k, v in full.items()
+def scalars(found: dict[str, Any]) -> dict[str, float]:
+    """Only the scalar entries of a metrics dict, as floats (counts too), so every value can be
+    averaged over folds by :func:`summarize_folds`; nested tables stay with the metric functions."""
+    return {k: float(v) for k, v in found.items()
             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)}

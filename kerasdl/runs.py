@@ -12,21 +12,26 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "SCHEMA_VERSION", "STATUSES", "RunDir", "atomic_write", "dumps", "json_safe", "load_record",
-    "list_runs", "worst_status", "new_run_id",
+    "READABLE_SCHEMA_VERSIONS", "SCHEMA_VERSION", "STATUSES", "RunDir", "atomic_write", "dumps", "json_safe", "load_record",
+    "list_runs", "worst_status", "new_run_id", "now", "safe_name",
 ]
 
-SCHEMA_VERSION = 1
+# 2: variants record fit.monitor (and trainer), folds record monitor and, when diverged, which loss
+# and epoch. Version-1 records have none of these and still render.
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 _UMASK = os.umask(0)
 os.umask(_UMASK)  # reading the umask means setting it; put it straight back
 # Ordered from best to worst: a run's status is the worst of its variants' statuses.
@@ -36,6 +41,16 @@ STATUSES = ("completed", "diverged", "failed", "interrupted")
 def worst_status(statuses: Iterable[str]) -> str:
     ranked = [STATUSES.index(s) for s in statuses]
     return STATUSES[max(ranked)] if ranked else "completed"
+
+
+def now(timespec: str = "seconds") -> str:
+    """The current UTC time as ISO 8601, the form every record and search file stores."""
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)
+
+
+def safe_name(text: str, default: str) -> str:
+    """`text` made safe as one path component (letters, digits, `_.-`), or `default` if nothing is left."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-.") or default
 
 
 def new_run_id() -> str:

@@ -48,7 +48,7 @@ def test_holdout_run_writes_a_complete_record(tmp_path):
     assert record.status == "completed"
     assert record.path.parent == tmp_path / "unit" and not record.path.name.startswith(".")
     data = json.loads((record.path / "run.json").read_text())
-    assert data["schema_version"] == 1 and data["seed"] == 0
+    assert data["schema_version"] == 2 and data["seed"] == 0
     assert data["dataset"]["provenance"] == "generated in tests"
     assert data["environment"]["keras"] and data["environment"]["backend"] == "tensorflow"
     mlp = record.variant("mlp")

@@ -300,24 +300,6 @@ def test_reconstruction_error_and_ks_statistic():
     assert km.ks_statistic(heights + 1000, heights) == 1.0
 
 
-@pytest.mark.parametrize("task,y,s", [
-    ("binary", TINY_Y, TINY_S),
-    ("binary", TINY_Y, np.column_stack([1 - np.array(TINY_S), TINY_S])),
-    ("multiclass", [0, 1, 2, 2], PROBA4),
-    ("regression", [1.0, 2.0, 3.0, 5.0], [1.1, 1.9, 3.3, 4.0]),
-])
-def test_metrics_for_task_is_flat_floats_with_headline(task, y, s):
-    out = km.metrics_for_task(task, y, s, n_features=1)
-    assert out and all(type(v) is float for v in out.values())
-    assert km.HEADLINE[task] in out and math.isfinite(out[km.HEADLINE[task]])
-    assert {"rmse", "log_loss", "fpr", "mse"} <= km.LOWER_IS_BETTER and "roc_auc" not in km.LOWER_IS_BETTER
-
-
-def test_metrics_for_task_unknown_task():
-    with pytest.raises(ValueError, match="metrics_for_task: expected task in binary, multiclass, regression"):
-        km.metrics_for_task("ranking", [0, 1], [0.2, 0.8])
-
-
 @pytest.mark.parametrize("call", [
     lambda: km.binary_metrics([0, 1] * 5, [0.5] * 9),
     lambda: km.roc_curve([0, 1] * 5, [0.5] * 9),
@@ -327,8 +309,7 @@ def test_metrics_for_task_unknown_task():
     lambda: km.multiclass_metrics([0, 1] * 5, np.full((9, 2), 0.5)),
     lambda: km.regression_metrics([0.0] * 10, [0.0] * 9),
     lambda: km.reconstruction_error(np.zeros((10, 3)), np.zeros((9, 3))),
-    lambda: km.metrics_for_task("binary", [0, 1] * 5, [0.5] * 9),
-], ids=["binary", "roc", "pr", "sweep", "cm", "multiclass", "regression", "reconstruction", "dispatch"])
+], ids=["binary", "roc", "pr", "sweep", "cm", "multiclass", "regression", "reconstruction"])
 def test_mismatched_lengths_name_the_function(call):
     with pytest.raises(ValueError) as info:
         call()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["holdout_splits", "splits_with_given_test", "CLASSIFICATION_TASKS"]
-
-CLASSIFICATION_TASKS = ("binary", "multiclass")
+__all__ = ["holdout_splits", "splits_with_given_test"]
 
 
 def holdout_splits(target: np.ndarray, task: str, *, seed: int, val_fraction: float = 0.2,
@@ -49,8 +47,10 @@ def _split_seed(seed: int) -> int:
 def _split(rows: np.ndarray, labels: np.ndarray, task: str, fraction: float, seed: int):
     from sklearn.model_selection import train_test_split
 
+    from kerasdl import tasks
+
     seed = _split_seed(seed)
-    if task not in CLASSIFICATION_TASKS:
+    if not tasks.get(task).stratify:
         return train_test_split(rows, test_size=fraction, random_state=seed)
     try:
         return train_test_split(rows, test_size=fraction, random_state=seed, stratify=labels)

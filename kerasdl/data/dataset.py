@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Dataset", "TASKS"]
+__all__ = ["Dataset", "n_rows", "take_rows"]
 
-TASKS = (
-    "binary", "multiclass", "regression", "reconstruction", "generation",
-    "sequence", "seq2seq", "detection", "segmentation", "ranking",
-)
+
+def n_rows(features: Any) -> int:
+    """Number of samples in an array, a DataFrame, or a dict of named input arrays."""
+    if isinstance(features, Mapping):
+        lengths = {len(v) for v in features.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"Expected every named input to have the same number of rows. Received: "
+                             f"{ {k: len(v) for k, v in features.items()} }")
+        return lengths.pop()
+    return len(features)
+
+
+def take_rows(features: Any, index: np.ndarray) -> Any:
+    """The given rows of an array, a DataFrame (kept as one) or each input of a dict of arrays."""
+    if isinstance(features, Mapping):
+        return {k: np.asarray(v)[index] for k, v in features.items()}
+    return features.iloc[index] if hasattr(features, "iloc") else features[index]
 
 
 @dataclass(frozen=True)
@@ -23,8 +36,13 @@ class Dataset:
     `features` is a pandas DataFrame for tabular data (so column names and kinds survive until the
     preprocessing pipeline, which is fitted on training rows only) and a NumPy array otherwise
     (images are (n, height, width, channels) float32 in [0, 1]; token sequences are padded int arrays).
-    `target` holds class codes 0..k-1 for classification (names in `class_names`) and floats for regression.
+    `features` may also be a dict of arrays for a model with several named inputs (each with one row
+    per sample). `target` holds class codes 0..k-1 for classification (names in `class_names`), floats
+    for regression, and whatever the task's layout says otherwise (kerasdl.tasks).
     `splits` maps split names ("train", "val", "test") to row indices for holdout evaluation.
+    `pipeline`, when set, turns one split's (x, y) arrays into the `tf.data.Dataset` a model is fed
+    (windowing, text vectorisation): `pipeline(x, y, batch_size=..., training=...)`; it must keep the
+    rows' order when `training` is False, so predictions line up with the stored targets.
     """
 
     name: str
@@ -40,14 +58,17 @@ class Dataset:
     numeric_columns: tuple[str, ...] = ()
     categorical_columns: tuple[str, ...] = ()
     extras: Mapping[str, Any] = field(default_factory=dict)
+    pipeline: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"Dataset task must be one of {TASKS}. Received: task={self.task!r}")
-        if len(self.features) != len(self.target):
+        from kerasdl import tasks  # the registry says which tasks exist
+
+        if self.task not in tasks.names():
+            raise ValueError(f"Dataset task must be one of {tasks.names()}. Received: task={self.task!r}")
+        if n_rows(self.features) != len(self.target):
             raise ValueError(
                 f"Dataset {self.name!r}: features and target differ in length "
-                f"({len(self.features)} vs {len(self.target)})"
+                f"({n_rows(self.features)} vs {len(self.target)})"
             )
 
     @property
@@ -55,8 +76,18 @@ class Dataset:
         return len(self.target)
 
     @property
-    def input_shape(self) -> tuple[int, ...]:
-        """Shape of one raw sample (tabular: number of columns before encoding)."""
+    def stratified(self) -> bool:
+        """Whether splits and subsamples keep the class proportions (the task says)."""
+        from kerasdl import tasks
+
+        return tasks.get(self.task).stratify
+
+    @property
+    def input_shape(self) -> Any:
+        """Shape of one raw sample (tabular: number of columns before encoding); a dict of shapes for
+        named inputs."""
+        if isinstance(self.features, Mapping):
+            return {k: tuple(int(d) for d in np.shape(v)[1:]) for k, v in self.features.items()}
         return tuple(int(d) for d in np.shape(self.features)[1:])
 
     @property
@@ -73,8 +104,7 @@ class Dataset:
 
     def rows(self, index: np.ndarray) -> tuple[Any, np.ndarray]:
         """(features, target) of the given rows, keeping the DataFrame for tabular data."""
-        feats = self.features.iloc[index] if hasattr(self.features, "iloc") else self.features[index]
-        return feats, self.target[index]
+        return take_rows(self.features, index), self.target[index]
 
     def preprocessor(self):
         """A fresh, unfitted scikit-learn transformer for tabular data, or None.
@@ -105,7 +135,9 @@ class Dataset:
         """The JSON-able description stored in a run record."""
         return {
             "name": self.name, "task": self.task, "n_samples": self.n_samples,
-            "input_shape": list(self.input_shape), "class_names": list(self.class_names),
+            "input_shape": ({k: list(v) for k, v in self.input_shape.items()}
+                            if isinstance(self.input_shape, dict) else list(self.input_shape)),
+            "class_names": list(self.class_names),
             "feature_names": list(self.feature_names), "provenance": self.provenance,
             "license": self.license, "description": self.description, "origin": self.origin,
         }
@@ -123,7 +155,7 @@ class Dataset:
         key = np.zeros(self.n_samples, dtype=np.int64)
         for code, index in enumerate(self.splits.values(), start=1):
             key[np.asarray(index, dtype=int)] = code * 1_000_000
-        if self.task in ("binary", "multiclass"):
+        if self.stratified:
             key = key + self.target.astype(np.int64)
         try:
             keep, _ = train_test_split(np.arange(self.n_samples), train_size=n, stratify=key,

@@ -28,16 +28,19 @@ __all__ = ["load_csv", "MIN_ROWS", "MAX_INTEGER_CLASSES"]
 
 MIN_ROWS = 10  # so that train, val and test each get at least two rows
 MAX_INTEGER_CLASSES = 20
-_TASKS = ("binary", "multiclass", "regression")
 
 
 def load_csv(path: str | Path, target: str, *, task: str | None = None, seed: int = 0) -> Dataset:
     """Read a comma-separated file with a header line; `target` names the column to predict."""
     import pandas as pd
 
+    from kerasdl import tasks  # imports scikit-learn: not at module level, `kerasdl datasets` stays instant
+
     shown = str(path)
-    if task is not None and task not in _TASKS:
-        raise UserError(f"load_csv task must be one of {', '.join(_TASKS)} or None. Received: task={task!r}")
+    # What a table's target column can hold: classes (two or more) or numbers.
+    table_tasks = (tasks.BinaryTask.name, tasks.MulticlassTask.name, tasks.RegressionTask.name)
+    if task is not None and task not in table_tasks:
+        raise UserError(f"load_csv task must be one of {', '.join(table_tasks)} or None. Received: task={task!r}")
     text = _read_text(Path(path), shown)
     header = _check_structure(text, shown)
     if target not in header:
@@ -61,17 +64,18 @@ def load_csv(path: str | Path, target: str, *, task: str | None = None, seed: in
 
     inferred = task is None
     task = _task(labels, task, target, shown)
-    if task == "regression":
-        codes, class_names = labels.to_numpy(dtype=np.float64), ()
-    else:
+    has_classes = tasks.get(task).has_classes
+    if has_classes:
         codes, class_names = _encode_classes(labels)
+    else:
+        codes, class_names = labels.to_numpy(dtype=np.float64), ()
 
     empty = [c for c in frame.columns if frame[c].isna().all()]
     frame = frame.drop(columns=empty)
     if frame.shape[1] == 0:
         raise UserError(f"{shown} has no feature column with values besides the target {target!r}")
     numeric, categorical = _column_kinds(frame)
-    for column in numeric + ([target] if task == "regression" else []):
+    for column in numeric + ([] if has_classes else [target]):
         infinite = int(np.isinf((labels if column == target else frame[column]).to_numpy(np.float64)).sum())
         if infinite:
             raise UserError(f"column {column!r} of {shown} has {infinite} infinite value(s); replace them "
@@ -178,28 +182,31 @@ def _column_kinds(frame) -> tuple[list[str], list[str]]:
 
 def _task(labels, task: str | None, target: str, shown: str) -> str:
     """The task asked for (checked against the labels) or the one the labels imply."""
+    from kerasdl import tasks
+
     numbers = _is_number_column(labels)
     distinct = labels.nunique()
-    if task == "regression":
+    if task is not None and not tasks.get(task).has_classes:
         if not numbers:
             example = next(v for v in labels if not _is_number(v))
-            raise UserError(f"task='regression' needs numbers in {target!r}, but {shown} has values such "
+            raise UserError(f"task={task!r} needs numbers in {target!r}, but {shown} has values such "
                             f"as {str(example)!r}")
         return task
     if distinct < 2:
         raise UserError(f"column {target!r} of {shown} has a single class ({_label(labels.iloc[0])!r}); "
                         "classification needs at least two")
-    if task == "binary" and distinct != 2:
+    fixed = tasks.get(task).fixed_classes if task is not None else None
+    if fixed is not None and distinct != fixed:
         names = _encode_classes(labels)[1]
-        raise UserError(f"task='binary' needs exactly 2 classes, but {target!r} has {distinct}: "
+        raise UserError(f"task={task!r} needs exactly {fixed} classes, but {target!r} has {distinct}: "
                         f"{_listing(list(names))}")
     if task is not None:
         return task
     if numbers:
         values = labels.to_numpy(dtype=np.float64)
         if not (np.all(values == np.round(values)) and distinct <= MAX_INTEGER_CLASSES):
-            return "regression"
-    return "binary" if distinct == 2 else "multiclass"
+            return tasks.RegressionTask.name
+    return tasks.BinaryTask.name if distinct == 2 else tasks.MulticlassTask.name
 
 
 def _is_number(value) -> bool:

@@ -136,17 +136,26 @@ def _literal(node: ast.expr | None) -> Any:
         return ast.unparse(node)
 
 
-def build(name: str, input_shape, outputs: int, *, api: str = "sequential", **hyper):
-    """Build the registered model `name` (uncompiled) for `input_shape` with `outputs` output units.
-
-    Unknown hyperparameters and unsupported APIs are user errors naming what is accepted.
-    """
+def check(name: str, api: str, hyper: Any, *, settings: tuple[str, ...] = ()) -> BuilderInfo:
+    """The builder `name` if it has an `api` form and accepts every key of `hyper`; else a user error
+    naming what is accepted (and the `settings` a caller takes besides, like `kerasdl fit`'s epochs).
+    No TensorFlow: the harness and the CLI call this before anything runs."""
     info = get(name)
     if api not in info.apis:
         raise UserError(f"builder {name!r} has no {api!r} form; it supports: {', '.join(info.apis)}")
     accepted = hyperparameters(name)
     unknown = sorted(set(hyper) - set(accepted))
     if unknown:
+        also = f" (and fit settings {', '.join(settings)})" if settings else ""
         raise UserError(f"builder {name!r} has no hyperparameter {', '.join(unknown)}; "
-                        f"accepted: {', '.join(sorted(accepted))}")
+                        f"accepted: {', '.join(sorted(accepted))}{also}")
+    return info
+
+
+def build(name: str, input_shape, outputs: int, *, api: str = "sequential", **hyper):
+    """Build the registered model `name` (uncompiled) for `input_shape` with `outputs` output units.
+
+    Unknown hyperparameters and unsupported APIs are user errors naming what is accepted.
+    """
+    info = check(name, api, hyper)
     return _function(info)(tuple(int(d) for d in input_shape), int(outputs), api=api, **hyper)

@@ -1,0 +1,88 @@
+"""How a variant's model is compiled, fitted and asked for its outputs: the harness's training hook.
+
+The default `Trainer` is plain Keras — `model.compile(optimizer, loss, metrics)`, `model.fit(x, y,
+validation_data=...)`, `model.predict(x)` — so an ordinary model needs nothing here. A model that
+trains differently plugs in by overriding one step, the way keras-tuner's `HyperModel.fit` lets a
+search own its loop:
+
+* a keras-io style GAN compiled with `compile(d_optimizer, g_optimizer, loss_fn)`: override `compile`;
+* a generative model scored by its samples: `SamplingTrainer` (`evaluate` asks `model.generate(n)`);
+* teacher forcing in training, greedy decoding at inference: override `evaluate`;
+* a non-gradient rule (the perceptron rule, contrastive divergence): a `keras.Model` with its own
+  `train_step`, trained by the default `fit`.
+
+Whatever the trainer does, the harness supplies the callbacks (Ctrl-C, divergence, early stopping,
+CSV and TensorBoard logs), the seed, the statuses and the record. `fit` must return Keras's
+`History` (what `model.fit` returns), which is where the per-epoch logs come from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["AdversarialTrainer", "Inputs", "SamplingTrainer", "Trainer"]
+
+#: What one split looks like to a trainer: an (x, y) pair of arrays or dicts of arrays (y is None
+#: when the task has no target), or a `tf.data.Dataset` of batches that the dataset's pipeline made.
+Inputs = Any
+
+
+def _unpack(data: Inputs) -> tuple[Any, Any]:
+    return data if isinstance(data, tuple) else (data, None)
+
+
+class Trainer:
+    """Plain Keras compile / fit / predict; subclass and override one step to train differently.
+
+    `monitor` (None: the task's) names the logged quantity that early stopping, the best epoch and
+    checkpoints watch, e.g. "g_loss" for a GAN; `validate=False` fits without validation data (a
+    model with no `test_step` for its kind of data).
+    """
+
+    monitor: str | None = None
+    validate: bool = True
+
+    def compile(self, model: Any, *, optimizer: Any, loss: Any, metrics: list[Any]) -> None:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+    def fit(self, model: Any, train: Inputs, validation: Inputs | None, *, epochs: int, batch_size: int | None,
+            callbacks: list[Any], verbose: int, **fit_kwargs: Any) -> Any:
+        x, y = _unpack(train)
+        if not isinstance(train, tuple):
+            batch_size = None  # a tf.data pipeline batches (and shuffles) itself
+            fit_kwargs.setdefault("shuffle", False)
+        return model.fit(x, y, validation_data=validation if self.validate else None, epochs=epochs,
+                         batch_size=batch_size, callbacks=callbacks, verbose=verbose, **fit_kwargs)
+
+    def evaluate(self, model: Any, test: Inputs, *, n: int) -> Any:
+        """The model's raw outputs for the `n` held-out rows, which the task turns into scores."""
+        x, _ = _unpack(test)
+        return model.predict(x, batch_size=1024 if isinstance(test, tuple) else None, verbose=0)
+
+
+class SamplingTrainer(Trainer):
+    """For generative models (`generation` task): fit on the inputs alone, then draw as many samples
+    as there are held-out rows through the model's `generate(n)` method, seeded by the harness."""
+
+    validate = False
+
+    def evaluate(self, model: Any, test: Inputs, *, n: int) -> Any:
+        if not callable(getattr(model, "generate", None)):
+            raise TypeError(f"SamplingTrainer: expected a model with a generate(n) method. "
+                            f"Received: {type(model).__name__}, which has none")
+        return model.generate(n)
+
+
+class AdversarialTrainer(SamplingTrainer):
+    """For a GAN in the keras-io shape: `compile(d_optimizer, g_optimizer, loss_fn)`, a `train_step`
+    that updates discriminator and generator in turn and logs `d_loss` and `g_loss`, and `generate(n)`.
+
+    The variant's optimizer settings make both optimizers (two instances: each keeps its own moments),
+    and the variant's or the task's loss becomes `loss_fn`.
+    """
+
+    def compile(self, model: Any, *, optimizer: Any, loss: Any, metrics: list[Any]) -> None:
+        import keras
+
+        twin = type(optimizer).from_config(optimizer.get_config())
+        model.compile(d_optimizer=optimizer, g_optimizer=twin, loss_fn=keras.losses.get(loss))
