@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from types import ModuleType
 
-from kerasdl.discovery import load_script, scripts
+from kerasdl.discovery import is_path, load_file, load_script, scripts
 
 __all__ = ["ExperimentInfo", "available", "load_module"]
 
@@ -34,4 +34,7 @@ def available() -> list[ExperimentInfo]:
 
 
 def load_module(name: str) -> ModuleType:
+    """A registered experiment by name, or a user's experiment script by path (anything ending in .py)."""
+    if is_path(name):
+        return load_file("experiment", name, "experiment")
     return load_script("experiment", name, scripts(sys.modules[__name__], "experiment"))

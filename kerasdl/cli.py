@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     run = sub.add_parser("run", help="run an experiment and write its report")
-    run.add_argument("name", help="experiment name (see `kerasdl list experiments`)")
+    run.add_argument("name", help="experiment name (see `kerasdl list experiments`) or the path of your own "
+                                  "experiment script (PATH.py with experiment())")
     _add_run_options(run)
 
     fit = sub.add_parser("fit", help="train one builder on your own CSV file and write a report")
@@ -210,30 +211,18 @@ def _parse_hp(items: list[str]) -> dict:
 
 
 def _cmd_fit(args) -> int:
-    from kerasdl import data, models
+    from kerasdl import data, models, runs, tasks
     from kerasdl.harness import Experiment, Variant
 
     hyper = _parse_hp(args.hp)
     settings = {k: hyper.pop(k) for k in _FIT_SETTINGS if k in hyper}
-    info = models.get(args.builder)
+    models.get(args.builder)
     # The file first: reading it needs no TensorFlow, so its mistakes are reported in a blink.
     dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed)
-    accepted = models.hyperparameters(info.name)
-    unknown = sorted(set(hyper) - set(accepted))
-    if unknown:
-        raise UserError(f"builder {args.builder!r} has no hyperparameter {', '.join(unknown)}; accepted: "
-                        f"{', '.join(sorted(accepted))} (and fit settings {', '.join(_FIT_SETTINGS)})")
+    models.check(args.builder, args.api, hyper, settings=_FIT_SETTINGS)
     variants = [Variant(args.builder, builder=args.builder, api=args.api, hyperparameters=hyper, **settings)]
-    if dataset.task != "regression":
-        from sklearn.dummy import DummyClassifier
-
-        baseline = DummyClassifier(strategy="prior")
-    else:
-        from sklearn.dummy import DummyRegressor
-
-        baseline = DummyRegressor(strategy="mean")
-    variants.append(Variant("dummy", estimator=baseline, label="Dummy baseline"))
-    safe_stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", dataset.name).strip("-.") or "data"
+    variants.append(Variant("dummy", estimator=tasks.get(dataset.task).dummy_estimator(), label="Dummy baseline"))
+    safe_stem = runs.safe_name(dataset.name, "data")
     experiment = Experiment(
         name=f"fit-{args.builder}-{safe_stem}", dataset=dataset, variants=variants,
         title=f"{args.builder} on {args.data.name} (target {args.target})",
@@ -246,7 +235,7 @@ def _cmd_fit(args) -> int:
 def _cmd_report(args) -> int:
     from kerasdl import report, runs
     from kerasdl.report.index_page import TUNING
-    from kerasdl.tuning_results import is_search
+    from kerasdl.tuning.results import is_search
 
     if args.run_dir is not None:
         search = is_search(args.run_dir)
@@ -266,8 +255,8 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_tune(args) -> int:
-    # tuning_cli is light: keras-tuner and TensorFlow load only once the unit and options are checked
-    from kerasdl import tuning_cli
+    # kerasdl.tuning.cli is light: keras-tuner and TensorFlow load only once the unit and options are checked
+    from kerasdl.tuning import cli as tuning_cli
 
     return tuning_cli.run(args)
 

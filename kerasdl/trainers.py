@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AdversarialTrainer", "Inputs", "SamplingTrainer", "Trainer"]
+__all__ = ["AdversarialTrainer", "Inputs", "RuleTrainer", "SamplingTrainer", "Trainer"]
 
 #: What one split looks like to a trainer: an (x, y) pair of arrays or dicts of arrays (y is None
 #: when the task has no target), or a `tf.data.Dataset` of batches that the dataset's pipeline made.
@@ -58,6 +58,16 @@ class Trainer:
         """The model's raw outputs for the `n` held-out rows, which the task turns into scores."""
         x, _ = _unpack(test)
         return model.predict(x, batch_size=1024 if isinstance(test, tuple) else None, verbose=0)
+
+
+class RuleTrainer(Trainer):
+    """For a model that updates its own weights in `train_step` without gradients (the perceptron rule,
+    contrastive divergence): compiled with no optimizer and no loss, since neither is used; the model
+    logs what it measures itself. The early-stopping monitor stays the task's (`val_loss`, which such a
+    model's `test_step` reports)."""
+
+    def compile(self, model: Any, *, optimizer: Any, loss: Any, metrics: list[Any]) -> None:
+        model.compile()
 
 
 class SamplingTrainer(Trainer):

@@ -207,3 +207,35 @@ def test_a_misdeclared_experiment_script_is_one_line_and_exit_2(tmp_path):
     assert len(lines) == 1 and "epochs= as an integer ≥ 1. Received: epochs=-1" in lines[0], done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "bad-study").exists()
     json.dumps(lines)  # a plain line, nothing else
+
+
+def test_the_perceptron_rule_in_keras_is_the_notes_rule_and_trains_through_the_harness(tmp_path):
+    from kerasdl.models.feedforward import perceptron_rule
+    from kerasdl.trainers import RuleTrainer
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 2)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    model = perceptron_rule((2,), 1, eta=0.1)
+    w, b = model.kernel.numpy()[:, 0].astype(float), float(model.bias.numpy()[0])
+    RuleTrainer().compile(model, optimizer=None, loss=None, metrics=[])
+    history = model.fit(x, y, batch_size=1, epochs=3, shuffle=False, verbose=0).history
+    mistakes = []
+    for _ in range(3):  # the notes' rule by hand from the same start, sample by sample
+        count = 0
+        for x_i, y_i in zip(x.astype(float), y):
+            error = y_i - int(x_i @ w + b > 0)
+            w, b, count = w + 0.1 * error * x_i, b + 0.1 * error, count + abs(error)
+        mistakes.append(count)
+    assert history["mistakes"] == mistakes and history["loss"] == pytest.approx([m / 40 for m in mistakes])
+    np.testing.assert_allclose(model.kernel.numpy()[:, 0], w, rtol=1e-5)
+
+    record = run(Experiment(name="rule", dataset="logic-and", variants=[
+        Variant("rule", builder=perceptron_rule, trainer=RuleTrainer(), epochs=3, batch_size=1, patience=None,
+                fit_kwargs={"shuffle": False})]), out=tmp_path, quiet=True)
+    rule = record.variant("rule")
+    assert record.status == "completed", rule["error"]
+    assert rule["parameter_count"] == 3 and rule["fit"]["trainer"] == "RuleTrainer"
+    assert rule["metrics"]["accuracy"]["mean"] == 1.0  # AND is linearly separable
+    with open(record.path / "history.csv") as handle:
+        assert {"mistakes", "val_mistakes", "loss", "val_loss"} <= set(next(csv.DictReader(handle)))

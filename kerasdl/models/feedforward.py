@@ -16,7 +16,8 @@ from kerasdl.layers import HardThreshold
 from kerasdl.models._assemble import activation_layer, assemble, weight_regularizer
 
 __all__ = ["build_mlp", "build_perceptron", "build_linear_stack", "collapse_linear_stack",
-           "perceptron_learning_rule", "perceptron_predict", "default_output_activation"]
+           "perceptron_learning_rule", "perceptron_predict", "default_output_activation", "PerceptronRule",
+           "perceptron_rule"]
 
 
 def default_output_activation(outputs: int) -> str:
@@ -59,6 +60,66 @@ def _input_regularizers(noise: float, shift: float, rotation: float) -> list[ker
 def perceptron_predict(X: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
     """Heaviside unit: 1 where w·x + b > 0, else 0 (notes 000:80, "if the sum > 0 the output is 1")."""
     return (np.asarray(X, dtype=float) @ weights + bias > 0).astype(int)
+
+
+class PerceptronRule(keras.Model):
+    """The notes' learning rule as a Keras model, so the harness can train it like any other variant.
+
+    `train_step` applies w ← w + η(y − ŷ)x, b ← b + η(y − ŷ) (004:320-330) to the batch it is given,
+    with no gradient and no optimizer: fitted with batch_size=1 and shuffle=False it is exactly
+    `perceptron_learning_rule`, one sample at a time. The step output ŷ = [w·x + b > 0] is what it
+    predicts. It logs `loss` (the fraction of samples it got wrong before updating) and `mistakes`
+    (their number in the epoch), the quantity the notes' convergence argument counts.
+    """
+
+    def __init__(self, n_inputs: int, *, eta: float = 0.1, seed: int | None = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.eta = float(eta)
+        start = (keras.initializers.Zeros() if seed is None
+                 else keras.initializers.RandomNormal(0.0, 0.01, seed=seed))
+        self.kernel = self.add_weight(shape=(n_inputs, 1), initializer=start, name="kernel")
+        self.bias = self.add_weight(shape=(1,), initializer=keras.initializers.Zeros() if seed is None
+                                    else keras.initializers.RandomNormal(0.0, 0.01, seed=seed + 1), name="bias")
+        self.error_rate = keras.metrics.Mean(name="loss")
+        self.mistake_count = keras.metrics.Sum(name="mistakes")
+
+    @property
+    def metrics(self):
+        return [self.error_rate, self.mistake_count]
+
+    def call(self, x):
+        return keras.ops.cast(keras.ops.matmul(x, self.kernel) + self.bias > 0, "float32")
+
+    def _errors(self, data):
+        x, y = data[0], data[1]
+        y = keras.ops.reshape(keras.ops.cast(y, "float32"), (-1, 1))
+        x = keras.ops.cast(x, "float32")
+        return x, y - self(x)  # y − ŷ ∈ {−1, 0, 1}
+
+    def _track(self, error):
+        wrong = keras.ops.abs(error)
+        self.error_rate.update_state(wrong)
+        self.mistake_count.update_state(wrong)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        x, error = self._errors(data)
+        self.kernel.assign_add(self.eta * keras.ops.matmul(keras.ops.transpose(x), error))
+        self.bias.assign_add(self.eta * keras.ops.sum(error, axis=0))
+        return self._track(error)
+
+    def test_step(self, data):
+        return self._track(self._errors(data)[1])
+
+
+def perceptron_rule(input_shape, outputs: int = 1, *, eta: float = 0.1, seed: int | None = 0) -> PerceptronRule:
+    """A `PerceptronRule` for 1-D inputs (builder contract; train it with `kerasdl.trainers.RuleTrainer`)."""
+    if len(tuple(input_shape)) != 1 or outputs != 1:
+        raise UserError(f"perceptron_rule: expected flat inputs and one output unit. Received: "
+                        f"input_shape={tuple(input_shape)}, outputs={outputs}")
+    model = PerceptronRule(int(tuple(input_shape)[0]), eta=eta, seed=seed, name="perceptron_rule")
+    model.build((None, int(tuple(input_shape)[0])))
+    return model
 
 
 def perceptron_learning_rule(X, y, lr: float = 0.1, epochs: int = 100, *,
