@@ -239,3 +239,41 @@ def test_the_perceptron_rule_in_keras_is_the_notes_rule_and_trains_through_the_h
     assert rule["metrics"]["accuracy"]["mean"] == 1.0  # AND is linearly separable
     with open(record.path / "history.csv") as handle:
         assert {"mistakes", "val_mistakes", "loss", "val_loss"} <= set(next(csv.DictReader(handle)))
+
+
+def _tagging_data(n: int = 90, length: int = 8) -> Dataset:
+    """Padded token sequences (0 = padding) whose tag is the token id modulo 3 (-1 at padding)."""
+    rng = np.random.default_rng(2)
+    tokens = np.zeros((n, length), dtype=np.int32)
+    tags = np.full((n, length), -1, dtype=np.int32)
+    for row, size in enumerate(rng.integers(3, length + 1, size=n)):
+        tokens[row, :size] = rng.integers(1, 10, size=size)
+        tags[row, :size] = tokens[row, :size] % 3
+    return Dataset(name="mod3", task="tagging", features=tokens, target=tags, splits=_splits(n),
+                   class_names=("zero", "one", "two"), origin="generated")
+
+
+def masked_tagger(input_shape, outputs, *, units: int = 8):
+    """Embedding with mask_zero: the mask flows through the RNN to the per-token softmax and the loss."""
+    import keras
+
+    return keras.Sequential([keras.Input(input_shape, dtype="int32"),
+                             keras.layers.Embedding(10, 8, mask_zero=True),
+                             keras.layers.SimpleRNN(units, return_sequences=True),
+                             keras.layers.Dense(outputs, activation="softmax")])
+
+
+def test_a_tagger_with_masks_is_scored_on_real_tokens_only(tmp_path):
+    dataset = _tagging_data()
+    record = run(Experiment(name="tags", dataset=dataset, variants=[
+        Variant("rnn", builder=masked_tagger, epochs=2, batch_size=16, learning_rate=0.01)]),
+        out=tmp_path, quiet=True)
+    rnn = record.variant("rnn")
+    assert record.status == "completed", rnn["error"]
+    assert record.data["experiment"]["headline_metric"] == "token_accuracy"
+    assert rnn["compile"]["loss"] == "sparse_categorical_crossentropy(ignore_class=-1)"
+    real_tokens = int((dataset.target[dataset.splits["test"]] >= 0).sum())
+    assert rnn["metrics"]["tokens"]["mean"] == real_tokens
+    assert sum(map(sum, rnn["confusion_matrix"])) == real_tokens
+    with np.load(record.path / "predictions.npz", allow_pickle=False) as arrays:
+        assert arrays["rnn/fold0/y_score"].shape == (len(dataset.splits["test"]), 8, 3)

@@ -139,3 +139,19 @@ def test_index_renders_and_links_to_reports(browser, fake_run_dir):
         watched.assert_clean()
     finally:
         watched.page.close()
+
+
+@pytest.mark.parametrize("task, shape", [("tagging", None), ("generation", None), ("generation", (8, 8))])
+def test_task_sections_render_cleanly(browser, task_run_dir, task, shape):
+    run_dir = task_run_dir(task, shape=shape)
+    watched = _Watched(browser)
+    try:
+        watched.open(render_run(run_dir))
+        figures = watched.page.locator("section figure svg")
+        assert figures.count() >= 2  # one per variant
+        for i in range(figures.count()):
+            assert figures.nth(i).is_visible()
+        assert watched.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        watched.assert_clean()
+    finally:
+        watched.page.close()

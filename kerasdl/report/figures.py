@@ -3,10 +3,13 @@
 Figures are plain `matplotlib.figure.Figure` objects rendered by the SVG backend, never pyplot:
 nothing is registered in pyplot's global figure list, so there is no GUI backend to pick, no
 figure to leak, and the report never touches the caller's matplotlib state (the non-interactive
-"Agg"-style use the design asks for, without a process-wide `matplotlib.use`).
+"Agg"-style use the design asks for, without a process-wide `matplotlib.use`). Where scikit-learn
+already draws a chart (ConfusionMatrixDisplay, RocCurveDisplay, PrecisionRecallDisplay) its display
+draws onto our axes through `.plot(ax=...)`; scikit-learn imports pyplot for that, but no figure is
+made through it.
 
 Text stays text (`svg.fonttype = "none"`), which matplotlib XML-escapes; every user string still
-goes through `_label` so that a "$" is not read as mathtext and a leading "_" does not hide a
+goes through `plain_text` so that a "$" is not read as mathtext and a leading "_" does not hide a
 legend entry. Every id in a figure gets a figure-specific prefix so that many inline SVGs can share
 one HTML document without clashing ids.
 """
@@ -32,6 +35,7 @@ __all__ = [
     "Canvas",
     "Curve",
     "confusion_figure",
+    "distribution_figure",
     "learning_curve_figure",
     "plain_text",
     "pr_figure",
@@ -65,6 +69,7 @@ MAX_CURVE_POINTS = 2000  # far more than a 5-inch chart can show; keeps micro-av
 _MAX_VECTOR_CLASSES = 30
 ANNOTATED_CLASSES = 15
 _MAX_TICKS = 30
+_MAX_BINS = 60
 
 _BEFORE_SVG = re.compile(r"\A.*?(?=<svg[\s>])", re.DOTALL)  # <?xml ...?> and <!DOCTYPE ...>
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
@@ -142,6 +147,49 @@ class Canvas:
 
 
 # --------------------------------------------------------------------------- confusion matrices
+def _confusion_panel(ax, values: np.ndarray, names: Sequence[str], *, title: str, fmt: str, top: float,
+                     annotated: bool, rotate: bool, first: bool):
+    """One heatmap drawn by scikit-learn's ConfusionMatrixDisplay, then given the report's look.
+
+    The display draws the cells (`imshow` without resampling: one pixel per cell, scaled by the
+    browser, so it stays crisp) and their numbers; we set the colour scale, the empty-row dash,
+    white cell borders, truncated tick labels and our axis titles.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    k = values.shape[0]
+    display = ConfusionMatrixDisplay(values, display_labels=list(names)).plot(
+        ax=ax, cmap="Blues", colorbar=False, include_values=annotated, values_format=fmt,
+        im_kw={"vmin": 0, "vmax": top, "interpolation": "none", "aspect": "auto"},
+        text_kw={"fontsize": 9 if k <= 6 else 7})
+    if annotated:
+        for (i, j), text in np.ndenumerate(display.text_):
+            value = values[i, j]
+            dark = not np.isnan(value) and value > 0.6 * top
+            text.set_text("–" if np.isnan(value) else format(value, fmt))
+            text.set_color("white" if dark else "#222222")
+    ax.grid(False)
+    if k <= _MAX_VECTOR_CLASSES:  # white borders between cells, as a printed table has
+        ax.set_xticks(np.arange(k + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(k + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=0.5, alpha=1.0)
+        ax.tick_params(which="minor", length=0)
+    ax.set_title(title)
+    ax.set_xlabel("Predicted class")
+    shown = np.arange(0, k, max(1, -(-k // _MAX_TICKS)))  # every class, or every n-th of many
+    tick_names = [names[i] for i in shown]
+    ax.set_xticks(shown, tick_names, rotation=30 if rotate else 0, ha="right" if rotate else "center",
+                  rotation_mode="anchor" if rotate else "default")
+    if first:  # both panels share the rows; label them once
+        ax.set_ylabel("Actual class")
+        ax.set_yticks(shown, tick_names)
+    else:
+        ax.set_ylabel("")
+        ax.set_yticks(shown, [""] * len(shown))
+        ax.tick_params(axis="y", which="major", length=0)
+    return display
+
+
 def confusion_figure(matrix: Sequence[Sequence[float]], class_names: Sequence[str], *, key: str) -> str:
     """Counts and row-normalized heatmaps side by side; rows actual, columns predicted.
 
@@ -166,41 +214,13 @@ def confusion_figure(matrix: Sequence[Sequence[float]], class_names: Sequence[st
         canvas = Canvas(width, bottom + side + 0.35)
         x = left
         for first, values, title, fmt, top in (
-            (True, counts, "Counts", "{:.0f}", max(counts.max(), 1.0)),
-            (False, shares, "Row-normalized", "{:.2f}", 1.0),
+            (True, counts, "Counts", ".0f", max(counts.max(), 1.0)),
+            (False, shares, "Row-normalized", ".2f", 1.0),
         ):
-            ax = canvas.axes(x, bottom, side, side)
-            if k <= _MAX_VECTOR_CLASSES:
-                mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=top,
-                                     edgecolors="white", linewidth=0.5)
-            else:  # thousands of cells: one embedded bitmap instead of one SVG path per cell
-                mesh = ax.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=top,
-                                 extent=(0, k, k, 0), interpolation="nearest", aspect="auto")
-            ax.set_xlim(0, k)
-            ax.set_ylim(k, 0)  # row 0 on top, as in a printed table
-            ax.grid(False)
-            ax.set_title(title)
-            ax.set_xlabel("Predicted class")
-            shown = np.arange(0, k, max(1, -(-k // _MAX_TICKS)))  # every class, or every n-th of many
-            ticks, tick_names = shown + 0.5, [names[i] for i in shown]
-            ax.set_xticks(ticks, tick_names, rotation=30 if rotate else 0, ha="right" if rotate else "center",
-                          rotation_mode="anchor" if rotate else "default")
-            if first:  # both panels share the rows; label them once
-                ax.set_ylabel("Actual class")
-                ax.set_yticks(ticks, tick_names)
-            else:
-                ax.set_yticks(ticks, [""] * len(ticks))
-                ax.tick_params(axis="y", length=0)
-            if annotated:
-                for i in range(k):
-                    for j in range(k):
-                        value = values[i, j]
-                        text = "–" if np.isnan(value) else fmt.format(value)
-                        dark = not np.isnan(value) and value > 0.6 * top
-                        ax.text(j + 0.5, i + 0.5, text, ha="center", va="center",
-                                fontsize=9 if k <= 6 else 7, color="white" if dark else "#222222")
+            display = _confusion_panel(canvas.axes(x, bottom, side, side), values, names, title=title, fmt=fmt,
+                                       top=top, annotated=annotated, rotate=rotate, first=first)
             if not annotated:
-                bar = canvas.figure.colorbar(mesh, cax=canvas.axes(x + side + 0.1, bottom, 0.12, side))
+                bar = canvas.figure.colorbar(display.im_, cax=canvas.axes(x + side + 0.1, bottom, 0.12, side))
                 bar.solids.set_rasterized(False)  # vector, not an embedded PNG: crisp at any zoom
                 bar.solids.set_edgecolor("face")  # no hairline seams between the bar's segments
                 if first:
@@ -215,46 +235,69 @@ def _curve_axes(entries: int) -> tuple[Canvas, object, float]:
     legend = 0.12 + 0.17 * entries
     canvas = Canvas(5.2, 3.3 + legend)
     ax = canvas.axes(0.6, 0.5 + legend, 4.4, 2.65)
-    ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(-0.01, 1.01)
     return canvas, ax, legend
 
 
-def _legend_below(canvas: Canvas, ax, legend: float) -> None:
-    # Below the axes, so no curve is ever hidden behind the legend whatever its shape.
+def _finish_curve_axes(canvas: Canvas, ax, legend: float, *, x_label: str, y_label: str) -> None:
+    """Undo what a scikit-learn display sets that our layout does differently, then add the legend.
+
+    The displays draw a square plot area with their own axis titles and a legend inside the axes;
+    ours is wider, titled in the notes' words, with the legend below it, so no curve is ever hidden
+    behind the legend whatever its shape.
+    """
+    ax.set_aspect("auto")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
     canvas.figure.legend(*ax.get_legend_handles_labels(), loc="lower left", frameon=False,
                          bbox_to_anchor=(0.55 / canvas.width, 0.02), borderaxespad=0.0)
 
 
 def roc_figure(curves: Sequence[Curve], *, key: str) -> str:
-    """Every variant's ROC curve on one chart, with the no-skill diagonal."""
+    """Every variant's ROC curve on one chart (scikit-learn's RocCurveDisplay), with the no-skill diagonal.
+
+    Each curve comes already computed (fpr, tpr) with its label holding the AUC as the report prints
+    it, so the display is given the label as its name and no AUC of its own to format.
+    """
+    from sklearn.metrics import RocCurveDisplay
+
     with matplotlib.rc_context(STYLE):
         canvas, ax, legend = _curve_axes(len(curves) + 1)
-        for curve in curves:
-            ax.plot(curve.x, curve.y, color=curve.colour, linewidth=1.6, label=plain_text(curve.label, 60))
-        ax.plot([0, 1], [0, 1], linestyle="--", color="#888888", linewidth=1, label="no skill (AUC 0.5)")
-        ax.set_xlabel("False positive rate (1 − specificity)")
-        ax.set_ylabel("True positive rate (sensitivity)")
-        _legend_below(canvas, ax, legend)
+        for position, curve in enumerate(curves):
+            last = position == len(curves) - 1
+            display = RocCurveDisplay(fpr=curve.x, tpr=curve.y, name=plain_text(curve.label, 60)).plot(
+                ax=ax, plot_chance_level=last,
+                chance_level_kw={"label": "no skill (AUC 0.5)", "color": "#888888", "linestyle": "--",
+                                 "linewidth": 1})
+            display.line_.set(color=curve.colour, linewidth=1.6)
+        if not curves:
+            ax.plot([0, 1], [0, 1], linestyle="--", color="#888888", linewidth=1, label="no skill (AUC 0.5)")
+        _finish_curve_axes(canvas, ax, legend, x_label="False positive rate (1 − specificity)",
+                           y_label="True positive rate (sensitivity)")
         return svg_markup(canvas.figure, key)
 
 
 def pr_figure(curves: Sequence[Curve], prevalences: Sequence[tuple[float, str]], *, key: str) -> str:
-    """Every variant's precision-recall curve, with the no-skill line at the positive prevalence.
+    """Every variant's precision-recall curve (scikit-learn's PrecisionRecallDisplay, step-wise), with
+    the no-skill line at the positive prevalence.
 
     `prevalences` holds (prevalence, legend text); there is more than one only when variants were
     scored on different rows (e.g. one stopped early and lacks a fold).
     """
+    from sklearn.metrics import PrecisionRecallDisplay
+
     with matplotlib.rc_context(STYLE):
         canvas, ax, legend = _curve_axes(len(curves) + len(prevalences))
         for curve in curves:
-            ax.plot(curve.x, curve.y, color=curve.colour, linewidth=1.6, drawstyle="steps-post",
-                    label=plain_text(curve.label, 60))
+            display = PrecisionRecallDisplay(precision=curve.y, recall=curve.x,
+                                             name=plain_text(curve.label, 60)).plot(ax=ax)
+            display.line_.set(color=curve.colour, linewidth=1.6)
         for prevalence, text in prevalences:
             ax.axhline(prevalence, linestyle="--", color="#888888", linewidth=1, label=plain_text(text, 80))
-        ax.set_xlabel("Recall (sensitivity)")
-        ax.set_ylabel("Precision")
-        _legend_below(canvas, ax, legend)
+        _finish_curve_axes(canvas, ax, legend, x_label="Recall (sensitivity)", y_label="Precision")
         return svg_markup(canvas.figure, key)
 
 
@@ -326,4 +369,27 @@ def regression_figure(y_true: np.ndarray, y_pred: np.ndarray, *, key: str) -> st
         histogram.set_xlabel("Residual (actual − predicted)")
         histogram.set_ylabel("Samples")
         histogram.set_title("Residuals")
+        return svg_markup(canvas.figure, key)
+
+
+# --------------------------------------------------------------------------- generated samples
+def distribution_figure(real: np.ndarray, generated: np.ndarray, *, key: str) -> str:
+    """Real and generated values of a 1-D distribution as densities over shared bins, with their means."""
+    real = np.ravel(np.asarray(real, dtype=float))
+    generated = np.ravel(np.asarray(generated, dtype=float))
+    bins = np.histogram_bin_edges(np.concatenate([real, generated]), bins="auto")
+    if len(bins) > _MAX_BINS + 1:  # "auto" follows the sample size; a few thousand bins draw nothing more
+        bins = np.linspace(bins[0], bins[-1], _MAX_BINS + 1)
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(6.0, 3.4)
+        ax = canvas.axes(0.75, 0.5, 5.05, 2.7)
+        for values, label, colour in ((real, "real (held out)", variant_colour(0)),
+                                      (generated, "generated", variant_colour(1))):
+            ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=colour)
+            ax.hist(values, bins=bins, density=True, histtype="step", linewidth=1.4, color=colour,
+                    label=f"{label}: mean {values.mean():.4g}, std {values.std():.4g}")
+            ax.axvline(values.mean(), color=colour, linestyle="--", linewidth=1)
+        ax.set_xlabel("Value")
+        ax.set_ylabel("Density")
+        ax.legend(loc="upper right")
         return svg_markup(canvas.figure, key)

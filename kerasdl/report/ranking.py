@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kerasdl import metrics
+from kerasdl import tasks
 
 from .formatting import as_float
 
@@ -31,16 +31,16 @@ def headline_metric(record: dict[str, Any]) -> str | None:
         return chosen
     dataset = record.get("dataset") or {}
     task = dataset.get("task") if isinstance(dataset, dict) else None
-    if task in metrics.HEADLINE:
-        return metrics.HEADLINE[task]
+    if tasks.headline_of(task):
+        return tasks.headline_of(task)
     for variant in _variants(record):
         for key in variant.get("metrics") or {}:
             return str(key)
     return None
 
 
-def lower_is_better(metric: str) -> bool:
-    return metric in metrics.LOWER_IS_BETTER
+def lower_is_better(metric: str, task: str | None = None) -> bool:
+    return tasks.is_lower_better(metric, task)
 
 
 def metric_mean(variant: dict[str, Any], metric: str) -> float | None:

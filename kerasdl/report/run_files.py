@@ -18,7 +18,7 @@ from kerasdl.errors import UserError
 
 __all__ = ["FoldPredictions", "RunFiles", "finite", "fold_entries", "load_run", "pooled", "read_run_json"]
 
-SCHEMA_VERSION = 1
+from kerasdl.runs import READABLE_SCHEMA_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,10 @@ def load_run(run_dir: Path) -> RunFiles:
 
     problems: list[str] = []
     version = record.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMA_VERSIONS:
         problems.append(
-            f"run.json has schema_version {version!r}; this report understands {SCHEMA_VERSION}, "
+            f"run.json has schema_version {version!r}; this report understands "
+            f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))}, "
             "so some sections may be incomplete"
         )
 
@@ -132,9 +133,15 @@ def finite(values: np.ndarray) -> bool:
         return False
 
 
+def _samples(y_true: np.ndarray) -> np.ndarray:
+    """One row per sample: (n, 1) columns become (n,); per-token tags (n, T) and images keep their shape."""
+    y_true = np.asarray(y_true)
+    return y_true.reshape(-1) if y_true.ndim == 0 or (y_true.ndim == 2 and y_true.shape[1] == 1) else y_true
+
+
 def pooled(folds: list[FoldPredictions]) -> tuple[np.ndarray, np.ndarray]:
     """All folds' held-out predictions concatenated (each sample appears once across CV folds)."""
-    y_true = np.concatenate([np.ravel(f.y_true) for f in folds])
+    y_true = np.concatenate([_samples(f.y_true) for f in folds], axis=0)
     y_score = np.concatenate([np.asarray(f.y_score, dtype=float) for f in folds], axis=0)
     return y_true, y_score
 

@@ -1,8 +1,9 @@
 """The report of one run: collect what each section shows from the run record, then render it.
 
 Section order follows what a reader asks in turn: what ran and did it work, on which data, how
-good is each variant, where does it go wrong (confusion, curves, thresholds), how did training
-go, what exactly was the model, and on what machine.
+good is each variant, where does it go wrong (the task's own sections: confusion, curves,
+thresholds, predicted vs actual, generated samples), how did training go, what exactly was the
+model, and on what machine.
 """
 
 from __future__ import annotations
@@ -90,6 +91,14 @@ def _second_metric(columns: list[str]) -> str | None:
     return candidates[0] if candidates else None
 
 
+def _plotted(columns: list[str]) -> list[str]:
+    """The loss and an accuracy-type metric; a model that logs several losses and no `loss` (a GAN's
+    d_loss and g_loss) shows those instead."""
+    if "loss" in columns:
+        return [m for m in ("loss", _second_metric(columns)) if m and m in columns]
+    return [c for c in columns if c.endswith("loss") and not c.startswith("val_") and c not in _NOT_PLOTTED][:2]
+
+
 def _learning_curves(files: RunFiles, variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     history = files.history
     items = []
@@ -102,7 +111,7 @@ def _learning_curves(files: RunFiles, variants: list[dict[str, Any]]) -> list[di
             items.append({"variant": variant, "svg": None, "note": "no training history recorded"})
             continue
         rows = rows.dropna(axis=1, how="all")
-        plotted = [m for m in ("loss", _second_metric(list(rows.columns))) if m and m in rows.columns]
+        plotted = _plotted(list(rows.columns))
         if not plotted:
             items.append({"variant": variant, "svg": None, "note": "history has no loss column"})
             continue
@@ -120,7 +129,8 @@ def _learning_curves(files: RunFiles, variants: list[dict[str, Any]]) -> list[di
         if epochs:
             caption += f" Epochs run per fold: {epochs}."
         if best:
-            caption += f" Best epoch (lowest validation loss): {best}."
+            monitor = next((str(f["monitor"]) for f in entries if f.get("monitor")), "val_loss")
+            caption += f" Best epoch (by {monitor}): {best}."
         svg = figures.learning_curve_figure(folds, plotted, key=f"lc{position}")
         items.append({"variant": variant, "svg": svg, "caption": caption, "note": ""})
     return items
@@ -151,14 +161,10 @@ def _models(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def _sections(task: str | None, has_history: bool, studies: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _sections(predicted: list[dict[str, Any]], has_history: bool,
+              studies: list[dict[str, Any]]) -> list[tuple[str, str]]:
     sections = [("overview", "Overview"), ("dataset", "Dataset"), ("metrics", "Metrics")]
-    if task in ("binary", "multiclass"):
-        sections += [("confusion", "Confusion matrices"), ("curves", "ROC and PR curves")]
-        if task == "binary":
-            sections.append(("thresholds", "Threshold sweep"))
-    elif task == "regression":
-        sections.append(("regression", "Predicted vs actual"))
+    sections += [(section["anchor"], section["title"]) for section in predicted]
     if has_history:
         sections.append(("learning", "Learning curves"))
     # The experiment's own analysis comes after the standard results, before the appendix-like
@@ -169,16 +175,19 @@ def _sections(task: str | None, has_history: bool, studies: list[dict[str, Any]]
 
 
 def run_context(files: RunFiles) -> dict[str, Any]:
-    """Everything run.html.j2 shows, as plain values (the template only lays it out)."""
+    """Everything run.html.j2 shows, as plain values (the template only lays it out).
+
+    The sections drawn from predictions are the ones the record's task names
+    (`Task.report_sections`), built by `prediction_sections.task_sections`.
+    """
     record = files.record
     variants = variants_of(record)
-    task = (record.get("dataset") or {}).get("task")
     headline = headline_metric(record)
     has_keras = any(v.get("kind") != "sklearn" for v in variants)
     studies = study_sections(record)
+    predicted, notes = prediction_sections.task_sections(record, variants, files.predictions)
     context: dict[str, Any] = {
-        "task": task,
-        "overview": _overview(record, files.problems),
+        "overview": _overview(record, files.problems + notes),
         "dataset": _dataset(record),
         "headline": headline,
         "metrics": metrics_table(variants, headline),
@@ -186,20 +195,14 @@ def run_context(files: RunFiles) -> dict[str, Any]:
         "variant_errors": [v for v in variants if v.get("error")],
         "models": _models(variants),
         "environment": [(str(k), plain_value(v)) for k, v in (record.get("environment") or {}).items()],
-        "sections": _sections(task, has_keras, studies),
+        "sections": _sections(predicted, has_keras, studies),
+        "predicted": predicted,
         "studies": studies,
         "no_predictions": prediction_sections.NO_PREDICTIONS,
         "n_variants": len(variants),
         # reports/<experiment>/<run-id>/report.html → reports/index.html, when there is one
         "index_href": "../../index.html" if (files.run_dir.parent.parent / "index.html").is_file() else None,
     }
-    if task in ("binary", "multiclass"):
-        context["confusion"] = prediction_sections.confusion_section(record, variants, files.predictions)
-        context["curves"] = prediction_sections.curves_section(record, variants, files.predictions)
-        if task == "binary":
-            context["thresholds"] = prediction_sections.threshold_section(record, variants, files.predictions)
-    elif task == "regression":
-        context["regression"] = prediction_sections.regression_section(variants, files.predictions)
     if has_keras:
         context["learning"] = _learning_curves(files, variants)
     return context

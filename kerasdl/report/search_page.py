@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from kerasdl import tuning_results
+from kerasdl.tuning import results as tuning_results
 from kerasdl.errors import UserError
 
 from . import search_figures
@@ -38,12 +38,16 @@ _NO_MESSAGE = {
 
 
 # -- numbers ------------------------------------------------------------------------------------------
-def _exact_auc(path: Path | None, task: str) -> float | None:
-    """Mean over folds/executions of scikit-learn's ROC AUC on the stored validation predictions."""
-    if path is None or task not in ("binary", "multiclass"):
-        return None
-    from kerasdl import metrics
+def _exact_auc(path: Path | None, task_name: str) -> float | None:
+    """Mean over folds/executions of scikit-learn's ROC AUC on the stored validation predictions.
 
+    The task turns the stored outputs into scores and scores them; a task whose metrics hold no
+    `roc_auc` (or an unknown task) gives None, and the column is left out."""
+    from kerasdl import tasks
+
+    if path is None or not task_name or task_name not in tasks.names():
+        return None
+    task = tasks.get(task_name)
     try:
         with np.load(path, allow_pickle=False) as npz:
             y_true, y_score = npz["y_true"], npz["y_score"]
@@ -53,13 +57,9 @@ def _exact_auc(path: Path | None, task: str) -> float | None:
     found = []
     for group in np.unique(groups):
         chosen = groups == group
-        y, s = y_true[chosen].astype(int), y_score[chosen]
         try:
-            if task == "binary":
-                found.append(metrics.binary_metrics(y, s.reshape(-1) if s.ndim > 1 and s.shape[1] == 1 else s)["roc_auc"])
-            else:
-                found.append(metrics.multiclass_metrics(y, s)["roc_auc"])
-        except ValueError:
+            found.append(task.metrics(y_true[chosen], task.scores(y_score[chosen])).get("roc_auc"))
+        except (ValueError, IndexError):
             continue
     found = [f for f in found if f is not None and math.isfinite(f)]
     return float(np.mean(found)) if found else None
