@@ -52,7 +52,7 @@ class _Instrument:
     """Times kerasdl's run_trial and, inside it, keras-tuner's build-and-fit: the difference is kerasdl's."""
 
     def __init__(self) -> None:
-        from kerasdl.tuning_tuner import SearchTuner
+        from kerasdl.tuning.tuner import SearchTuner
 
         self.run_trial_s = self.fit_s = 0.0
         original_run, original_fit = SearchTuner.run_trial, SearchTuner._build_and_fit_model
@@ -79,7 +79,7 @@ def bare_search(unit, fold, trials: int, epochs: int, seed: int, folder: Path) -
     """keras-tuner by hand on the unit's hypermodel and the same arrays."""
     import keras_tuner
 
-    from kerasdl.tuning_tuner import UnitHyperModel
+    from kerasdl.tuning.tuner import UnitHyperModel
 
     with _Clock() as clock:
         tuner = keras_tuner.RandomSearch(hypermodel=UnitHyperModel(unit, fold.info),
@@ -128,7 +128,8 @@ def main() -> None:
     parser.add_argument("--skip-workers", action="store_true")
     args = parser.parse_args()
 
-    from kerasdl import tuning, tuning_session
+    from kerasdl import tuning
+    from kerasdl.tuning import session as tuning_session
 
     unit = tuning.load_unit(UNIT)
     dataset = tuning_session.search_dataset(unit, tuning.SearchSettings(strategy="random"))

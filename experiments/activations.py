@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Lines, Section, Text
 
 NAME = "activations"
 TITLE = "Activation functions in a 10-layer MLP: accuracy, per-layer gradient norms, no activation"
@@ -36,7 +37,7 @@ def gradient_probe(model, arrays) -> dict[str, Any]:
     the single affine map it collapses to (001:1504)."""
     import numpy as np
 
-    from kerasdl.experiments._feedforward_measures import dense_gradient_norms
+    from kerasdl.measures import dense_gradient_norms
 
     found: dict[str, Any] = {"gradient_norms": dense_gradient_norms(
         model, arrays.x_train[:PROBE_ROWS], arrays.y_train[:PROBE_ROWS], LOSS)}
@@ -77,7 +78,7 @@ def initial_gradient_norms(analysis) -> dict[str, list[float]]:
     import keras
 
     from kerasdl import models
-    from kerasdl.experiments._feedforward_measures import dense_gradient_norms
+    from kerasdl.measures import dense_gradient_norms
 
     dataset = analysis.dataset
     x, y = dataset.rows(dataset.splits["train"][:PROBE_ROWS])
@@ -94,8 +95,8 @@ def initial_gradient_norms(analysis) -> dict[str, list[float]]:
 
 
 ## Report sections
-def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._sections import comparison_table, overlaid_curves, probe_values
+def analyze(analysis) -> list[Section]:
+    from kerasdl.report.study_helpers import comparison_table, overlaid_curves, probe_values
 
     initial = initial_gradient_norms(analysis)
     trained = {v["name"]: probe_values(v, "gradient_norms")[0] for v in analysis.record["variants"]
@@ -125,15 +126,15 @@ def _ratio(norms: list[float]) -> float:
     return norms[0] / norms[-1] if norms and norms[-1] else float("nan")
 
 
-def _norm_lines(norms: dict[str, list[float]], labels: dict[str, str], title: str, caption: str) -> dict[str, Any]:
+def _norm_lines(norms: dict[str, list[float]], labels: dict[str, str], title: str, caption: str) -> Lines:
     series = [{"label": labels[name], "x": list(range(1, len(values) + 1)), "y": values}
               for name, values in norms.items()]
-    return {"kind": "lines", "title": title, "caption": caption, "x_label": "Dense layer (1 = next to the input)",
-            "y_label": "gradient norm", "log_y": True, "series": series}
+    return Lines(title=title, caption=caption, x_label="Dense layer (1 = next to the input)",
+                 y_label="gradient norm", log_y=True, series=series)
 
 
-def _findings(analysis, ratio, ratio_trained, initial) -> dict[str, Any]:
-    from kerasdl.experiments._sections import fmt, metric_mean, probe_values
+def _findings(analysis, ratio, ratio_trained, initial) -> Text:
+    from kerasdl.report.study_helpers import fmt, metric_mean, probe_values
 
     variants = {v["name"]: v for v in analysis.record["variants"]}
     accuracy = {name: metric_mean(v, "accuracy") for name, v in variants.items()}
@@ -171,7 +172,7 @@ def _findings(analysis, ratio, ratio_trained, initial) -> dict[str, Any]:
     if analysis.quick:
         paragraphs.append("Quick run: 2 epochs on a subsample, so accuracies are far from converged; the "
                           "gradient norms at initialisation do not depend on training.")
-    return {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)}
+    return Text(title="What this run shows", body="\n\n".join(paragraphs))
 
 
 if __name__ == "__main__":

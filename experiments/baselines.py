@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kerasdl.experiments._sections import labels, metric, number
 from kerasdl.harness import Analysis, Experiment, Variant
+from kerasdl.report.sections import Section, Table, Text
+from kerasdl.report.study_helpers import labels, metric, number
 
 NAME = "baselines"
 TITLE = "Baselines: dummy (most frequent, stratified, prior), logistic regression, KNN vs MLP on breast cancer"
@@ -65,7 +66,7 @@ def _fold_std(record: dict[str, Any], name: str, key: str) -> float:
     return float("nan") if value is None else float(value)
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     record = analysis.record
     names = labels(record)
     accuracy = {n: metric(record, n, "accuracy") for n in names}
@@ -108,12 +109,12 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
         else:
             parts.append("The MLP has no result in this run (failed or diverged), so it cannot be compared.")
     return [
-        {"kind": "table", "title": "Accuracy against the best dummy",
-         "columns": ["model", "accuracy", "std over folds", "ROC AUC", "gain over best dummy",
-                     "error ÷ best dummy's error"],
-         "rows": rows,
-         "caption": "Means over the 5 folds; the best dummy is the dummy with the highest accuracy."},
-        {"kind": "text", "title": "How much the MLP beats the dummy", "body": "\n\n".join(parts)},
+        Table(title="Accuracy against the best dummy",
+              columns=["model", "accuracy", "std over folds", "ROC AUC", "gain over best dummy",
+                       "error ÷ best dummy's error"],
+              rows=rows,
+              caption="Means over the 5 folds; the best dummy is the dummy with the highest accuracy."),
+        Text(title="How much the MLP beats the dummy", body="\n\n".join(parts)),
     ]
 
 

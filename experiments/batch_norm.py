@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kerasdl.experiments._sections import labels, metric, number, overlaid_curves
 from kerasdl.harness import Analysis, Experiment, Variant
+from kerasdl.report.sections import Section, Table, Text
+from kerasdl.report.study_helpers import labels, metric, number, overlaid_curves
 
 NAME = "batch-norm"
 TITLE = "Batch normalization: none vs before vs after the activation, 8-layer MLP, SGD at lr 0.01 and 0.5"
@@ -102,7 +103,7 @@ def _story(rows: dict[str, dict[str, Any]], names: dict[str, str], chance: float
     return "\n\n".join(parts)
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     import numpy as np
 
     record = analysis.record
@@ -127,12 +128,12 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
                         caption="Plain SGD, batch 32; left to run all epochs (no early stopping)."),
         overlaid_curves(analysis, title="Validation accuracy per epoch", key="val_accuracy",
                         y_label="validation accuracy"),
-        {"kind": "table", "title": "Placement, learning rate and result",
-         "columns": ["variant", "batch norm", "learning rate", "parameters", "best val loss",
-                     "epochs to val loss 0.5", "s per epoch", "test accuracy", "status"],
-         "rows": table,
-         "caption": "BN adds 4 parameters per unit (γ, β trainable; moving mean and variance not)."},
-        {"kind": "text", "title": "What this run shows", "body": _story(rows, names, chance)},
+        Table(title="Placement, learning rate and result",
+              columns=["variant", "batch norm", "learning rate", "parameters", "best val loss",
+                       "epochs to val loss 0.5", "s per epoch", "test accuracy", "status"],
+              rows=table,
+              caption="BN adds 4 parameters per unit (γ, β trainable; moving mean and variance not)."),
+        Text(title="What this run shows", body=_story(rows, names, chance)),
     ]
 
 

@@ -22,9 +22,9 @@ import math
 import statistics
 from typing import Any
 
-from kerasdl.experiments._fitting_probes import EpochClock
-from kerasdl.experiments._sections import fold_probes, labels, metric, number, overlaid_curves
 from kerasdl.harness import Analysis, Experiment, Variant
+from kerasdl.report.sections import Lines, Section, Table, Text
+from kerasdl.report.study_helpers import fold_probes, labels, metric, number, overlaid_curves
 
 NAME = "batch-size"
 TITLE = "Batch size: SGD (1), the notes' grid 10-90 and full-batch gradient descent on breast cancer"
@@ -40,6 +40,8 @@ FIT = {"optimizer": "sgd", "learning_rate": 0.01, "epochs": 50, "patience": 10}
 
 
 def _variant(batch_size: int | str) -> Variant:
+    from kerasdl.callbacks import EpochClock  # imports Keras: only when the experiment is built
+
     clock = EpochClock()
     label = {1: "batch 1 (SGD)", "full": "full batch (GD)"}.get(batch_size, f"batch {batch_size}")
     return Variant(f"batch-{batch_size}", builder="mlp", label=label, hyperparameters=MLP,
@@ -144,7 +146,7 @@ def _story(found: dict[str, dict], names: dict[str, str], max_epochs: int) -> st
     return "\n\n".join(parts)
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     record = analysis.record
     names = labels(record)
     found = {}
@@ -171,18 +173,18 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
         overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
                         caption=(f"One line per batch size; at most {FIT['epochs']} epochs, early "
                                  f"stopping with patience {FIT['patience']}.")),
-        {"kind": "lines", "title": "Validation loss against training time", "x_label": "training seconds",
-         "y_label": "validation loss", "log_y": True, "series": by_time,
-         "caption": "Cumulative training time of the epochs (validation passes excluded), so progress per "
-                    "second can be compared across batch sizes."},
-        {"kind": "table", "title": "Batch size, epochs, time per epoch and accuracy",
-         "columns": ["batch size", "updates per epoch", "epochs run", "epochs to best val loss",
-                     "updates to best", "s per epoch (median)", "s to best epoch", "best val loss",
-                     "test accuracy", "test ROC AUC"],
-         "rows": rows,
-         "caption": f"Plain SGD, learning rate {FIT['learning_rate']}, at most {max_epochs} epochs; the "
-                    "weights of the best validation epoch are restored before testing."},
-        {"kind": "text", "title": "What this run shows", "body": _story(found, names, max_epochs)},
+        Lines(title="Validation loss against training time", x_label="training seconds",
+              y_label="validation loss", log_y=True, series=by_time,
+              caption="Cumulative training time of the epochs (validation passes excluded), so progress per "
+                      "second can be compared across batch sizes."),
+        Table(title="Batch size, epochs, time per epoch and accuracy",
+              columns=["batch size", "updates per epoch", "epochs run", "epochs to best val loss",
+                       "updates to best", "s per epoch (median)", "s to best epoch", "best val loss",
+                       "test accuracy", "test ROC AUC"],
+              rows=rows,
+              caption=f"Plain SGD, learning rate {FIT['learning_rate']}, at most {max_epochs} epochs; the "
+                      "weights of the best validation epoch are restored before testing."),
+        Text(title="What this run shows", body=_story(found, names, max_epochs)),
     ]
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kerasdl.experiments._fitting_probes import error_rates
-from kerasdl.experiments._sections import fold_probes, labels, metric, number
 from kerasdl.harness import Analysis, Experiment, Variant
+from kerasdl.probes import error_rates
+from kerasdl.report.sections import Lines, Section, Table, Text
+from kerasdl.report.study_helpers import fold_probes, labels, metric, number
 
 NAME = "capacity"
 TITLE = "Capacity: training vs validation error across MLP widths (1-1024 units) and depths (1-8 layers)"
@@ -192,7 +193,7 @@ def _story(found, names, sweeps, best_error, best_loss, region, n_train, n_val) 
     return "\n\n".join(parts)
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     record = analysis.record
     names = labels(record)
     found = _measured(record)
@@ -207,24 +208,24 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
              found[n]["val_error"], found[n]["val_error"] - found[n]["train_error"], found[n]["train_loss"],
              found[n]["val_loss"], 1 - metric(record, n, "accuracy"), region.get(n, "")] for n in order]
     return [
-        {"kind": "lines", "title": "Training and validation error against model size",
-         "x_label": "log10(number of parameters)", "y_label": "error rate (1 − accuracy)",
-         "series": _series(found, sweeps["width"], width_label, "error")
-         + _series(found, sweeps["depth"], depth_label, "error"),
-         "caption": f"Each trained model on its {n_train} training images and on {n_val} validation images. "
-                    + sweep_caption},
-        {"kind": "lines", "title": "Training and validation loss against model size",
-         "x_label": "log10(number of parameters)", "y_label": "cross-entropy", "log_y": True,
-         "series": _series(found, sweeps["width"], width_label, "loss")
-         + _series(found, sweeps["depth"], depth_label, "loss"),
-         "caption": "Mean cross-entropy of the same models. " + sweep_caption},
-        {"kind": "table", "title": "Errors and losses per model, and the region it falls in",
-         "columns": ["model", "hidden layers", "units per layer", "parameters", "training error",
-                     "validation error", "gap", "training loss", "validation loss", "test error", "region"],
-         "rows": rows, "row_status": ["ok" if region.get(n) == "good fit" else "info" for n in order],
-         "caption": "Regions: see the text below. Test error is on the remaining images, never used to choose."},
-        {"kind": "text", "title": "Underfitting and overfitting in this run",
-         "body": _story(found, names, sweeps, best_error, best_loss, region, n_train, n_val)},
+        Lines(title="Training and validation error against model size",
+              x_label="log10(number of parameters)", y_label="error rate (1 − accuracy)",
+              series=_series(found, sweeps["width"], width_label, "error")
+              + _series(found, sweeps["depth"], depth_label, "error"),
+              caption=f"Each trained model on its {n_train} training images and on {n_val} validation images. "
+                      + sweep_caption),
+        Lines(title="Training and validation loss against model size",
+              x_label="log10(number of parameters)", y_label="cross-entropy", log_y=True,
+              series=_series(found, sweeps["width"], width_label, "loss")
+              + _series(found, sweeps["depth"], depth_label, "loss"),
+              caption="Mean cross-entropy of the same models. " + sweep_caption),
+        Table(title="Errors and losses per model, and the region it falls in",
+              columns=["model", "hidden layers", "units per layer", "parameters", "training error",
+                       "validation error", "gap", "training loss", "validation loss", "test error", "region"],
+              rows=rows, row_status=["ok" if region.get(n) == "good fit" else "info" for n in order],
+              caption="Regions: see the text below. Test error is on the remaining images, never used to choose."),
+        Text(title="Underfitting and overfitting in this run",
+             body=_story(found, names, sweeps, best_error, best_loss, region, n_train, n_val)),
     ]
 
 

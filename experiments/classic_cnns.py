@@ -22,6 +22,7 @@ not learn within the epoch budget.
 from __future__ import annotations
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Lines, Section, Table, Text
 
 NAME = "classic-cnns"
 TITLE = "Classic CNNs (small configurations) side by side on 8×8 digits, with canonical parameter counts"
@@ -69,7 +70,7 @@ PUBLISHED = {
 
 def experiment() -> Experiment:
     """Eight small networks, one holdout split, one fit setting."""
-    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT
+    from kerasdl.probes import DIGITS_HOLDOUT
 
     ## Build the variants
     variants = [Variant(name, builder=builder, api=api, hyperparameters=hyper, label=label, **FIT)
@@ -109,9 +110,9 @@ def layer_counts(key: str) -> dict[str, int]:
 
 
 ## Analyse
-def analyze(analysis) -> list[dict]:
+def analyze(analysis) -> list[Section]:
     """Side-by-side table, curves, canonical counts (full mode), errata, findings."""
-    from kerasdl.experiments._conv_study import metric, val_loss_section
+    from kerasdl.report.study_helpers import entry_metric, val_loss_section
 
     entries = [v for v in analysis.record["variants"] if v["status"] == "completed"]
     # Quick mode must stay fast: only LeNet-5's canonical network is built (the others take seconds
@@ -121,35 +122,36 @@ def analyze(analysis) -> list[dict]:
     return [
         _side_by_side(entries, counts),
         val_loss_section(analysis, entries, title="Validation loss per epoch"),
-        {"kind": "lines", "title": "Test accuracy against parameters (small configurations)",
-         "x_label": "parameters (log scale)", "y_label": "test accuracy", "log_x": True,
-         "series": [{"label": e["label"], "x": [e["parameter_count"]], "y": [metric(e)]} for e in entries],
-         "caption": "One point per network."},
+        Lines(title="Test accuracy against parameters (small configurations)",
+              x_label="parameters (log scale)", y_label="test accuracy", log_x=True,
+              series=[{"label": e["label"], "x": [e["parameter_count"]], "y": [entry_metric(e)]} for e in entries],
+              caption="One point per network."),
         _errata(counts),
-        {"kind": "text", "title": "What this run shows", "body": _findings(analysis, entries, counts)},
+        Text(title="What this run shows", body=_findings(analysis, entries, counts)),
     ]
 
 
-def _side_by_side(entries, counts) -> dict:
-    from kerasdl.experiments._conv_study import fit_seconds, metric
+def _side_by_side(entries, counts) -> Table:
+    from kerasdl.report.study_helpers import entry_metric, fit_seconds
 
     rows = []
     for entry in entries:
         key = entry["name"]
         label, _, _, shape, classes = CANONICAL[key]
-        rows.append([entry["label"], entry["parameter_count"], round(metric(entry), 4), round(fit_seconds(entry), 1),
+        rows.append([entry["label"], entry["parameter_count"], round(entry_metric(entry), 4),
+                     round(fit_seconds(entry), 1),
                      sum(f.get("epochs_run") or 0 for f in entry["folds"]),
                      "×".join(str(d) for d in shape) + f", {classes} classes", counts.get(key, "full mode only"),
                      PUBLISHED[key]])
-    return {"kind": "table", "title": "Small configurations on 8×8 digits, and the canonical networks",
-            "columns": ["network", "parameters (small)", "test accuracy", "fit time (s)", "epochs run",
-                        "canonical input", "parameters (canonical, built here)", "published"],
-            "rows": rows,
-            "caption": "Small: trained here on 8×8×1 digits, 10 classes. Canonical: built (not trained) at the "
-                       "published input size; its count is exact for this build."}
+    return Table(title="Small configurations on 8×8 digits, and the canonical networks",
+                 columns=["network", "parameters (small)", "test accuracy", "fit time (s)", "epochs run",
+                          "canonical input", "parameters (canonical, built here)", "published"],
+                 rows=rows,
+                 caption="Small: trained here on 8×8×1 digits, 10 classes. Canonical: built (not trained) at the "
+                         "published input size; its count is exact for this build.")
 
 
-def _errata(counts) -> dict:
+def _errata(counts) -> Table:
     """The notes' figures for these networks beside the published ones (CATALOG.md §6)."""
     rows, status = [], []
     vgg = counts.get("vgg16")
@@ -175,27 +177,27 @@ def _errata(counts) -> dict:
                  "same layer widths as AlexNet, smaller first kernel (7×7 vs 11×11)",
                  f"{zf:,} vs {alex:,} ({alex - zf:,} fewer)" if alex and zf else "full mode only"])
     status.append("ok" if alex and zf and zf < alex else "info")
-    return {"kind": "table", "title": "Figures in the notes beside the published ones",
-            "columns": ["claim", "notes", "notes' value", "published", "computed here"], "rows": rows,
-            "row_status": status,
-            "caption": "erratum: the notes' figure is wrong; info: true but misleading or not checkable here; "
-                       "ok: confirmed by the build."}
+    return Table(title="Figures in the notes beside the published ones",
+                 columns=["claim", "notes", "notes' value", "published", "computed here"], rows=rows,
+                 row_status=status,
+                 caption="erratum: the notes' figure is wrong; info: true but misleading or not checkable here; "
+                         "ok: confirmed by the build.")
 
 
 def _findings(analysis, entries, counts) -> str:
-    from kerasdl.experiments._conv_study import accuracy_noise, metric, still_improving
+    from kerasdl.report.study_helpers import accuracy_noise, entry_metric, still_improving
 
     if not entries:
         return "No network finished training."
     out = []
     by = {e["name"]: e for e in entries}
     n_test = entries[0]["folds"][0]["n_test"]
-    ranked = sorted(entries, key=metric, reverse=True)
+    ranked = sorted(entries, key=entry_metric, reverse=True)
     best = ranked[0]
-    se = accuracy_noise(metric(best), n_test)
-    close = [e["label"] for e in ranked if metric(best) - metric(e) < 2 * se]
+    se = accuracy_noise(entry_metric(best), n_test)
+    close = [e["label"] for e in ranked if entry_metric(best) - entry_metric(e) < 2 * se]
     out.append(
-        "Test accuracy, best first: " + ", ".join(f"{e['label']} {metric(e):.4f}" for e in ranked) + ". "
+        "Test accuracy, best first: " + ", ".join(f"{e['label']} {entry_metric(e):.4f}" for e in ranked) + ". "
         f"With {n_test} test digits one standard error near the top is {se:.4f}; within two of the best: "
         f"{', '.join(close)}.")
     by_size = sorted(entries, key=lambda e: e["parameter_count"])
@@ -214,8 +216,9 @@ def _findings(analysis, entries, counts) -> str:
             f"against AlexNet's {maps['alexnet']}"
             + (" (on a 1×1 map a 3×3 kernel with 'same' padding uses only its centre weight)"
                if maps["zfnet"] == "1×1" else "")
-            + f", and it scores {metric(by['zfnet']):.4f} vs {metric(by['alexnet']):.4f}. The canonical ZFNet made "
-            "that change for 224×224 images, to reduce aliasing; on 8×8 digits it shrinks the maps earlier.")
+            + f", and it scores {entry_metric(by['zfnet']):.4f} vs {entry_metric(by['alexnet']):.4f}. "
+            "The canonical ZFNet made that change for 224×224 images, to reduce aliasing; on 8×8 digits it "
+            "shrinks the maps earlier.")
     if len(counts) > 1:
         ratios = [(CANONICAL[e["name"]][0], counts[e["name"]] / e["parameter_count"]) for e in entries
                   if e["name"] in counts]

@@ -14,6 +14,7 @@ digits moved by one pixel, and whether the fitted first convolution really commu
 from __future__ import annotations
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Bars, Section, Table, Text
 
 NAME = "cnn-vs-mlp"
 TITLE = "CNN vs MLP on 8×8 digits: parameters, accuracy, time, one-pixel shifts"
@@ -32,7 +33,7 @@ TARGETS = {"cnn": 0.98, "mlp": 0.96}  # issue 3, "Digits CNN (small) full-mode t
 
 def experiment() -> Experiment:
     """Two CNNs and two MLPs of similar parameter budgets, one holdout split, the same fit settings."""
-    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT, shifted_accuracy_probe
+    from kerasdl.probes import DIGITS_HOLDOUT, shifted_accuracy_probe
 
     probe = shifted_accuracy_probe(equivariance=True)
     ## Build the variants
@@ -52,45 +53,45 @@ def experiment() -> Experiment:
 
 
 ## Analyse
-def analyze(analysis) -> list[dict]:
+def analyze(analysis) -> list[Section]:
     """Table (parameters, accuracy, time, accuracy per 1k parameters), curves, shift bars, findings."""
-    from kerasdl.experiments._conv_study import fit_seconds, layer_params, metric, probe_mean, val_loss_section
+    from kerasdl.report.study_helpers import entry_metric, fit_seconds, layer_params, probe_mean, val_loss_section
 
     entries = [v for v in analysis.record["variants"] if v["status"] == "completed"]
     rows, shifted = [], {}
     for entry in entries:
         shifted[entry["name"]] = probe_mean(entry, "shifted_accuracy")
-        accuracy, params = metric(entry), entry["parameter_count"]
+        accuracy, params = entry_metric(entry), entry["parameter_count"]
         rows.append([entry["label"], params, layer_params(entry, types=("Conv2D",)),
                      layer_params(entry, types=("Dense",)), round(accuracy, 4), round(shifted[entry["name"]], 4),
                      round(fit_seconds(entry), 1), sum(f.get("epochs_run") or 0 for f in entry["folds"]),
                      round(1000 * accuracy / params, 4) if params else None])
     n_test = entries[0]["folds"][0]["n_test"] if entries else 0
     sections = [
-        {"kind": "table", "title": "CNN vs MLP: parameters, accuracy and time",
-         "columns": ["model", "parameters", "in convolutions", "in dense layers", "test accuracy",
-                     "accuracy, shifted 1 px", "fit time (s)", "epochs run", "accuracy per 1k parameters"],
-         "rows": rows,
-         "caption": f"Held-out test split of {n_test} digits. 'Shifted 1 px': the same test digits moved one "
-                    "pixel down, up, right or left (zero fill), accuracy averaged over the four shifts."},
+        Table(title="CNN vs MLP: parameters, accuracy and time",
+              columns=["model", "parameters", "in convolutions", "in dense layers", "test accuracy",
+                       "accuracy, shifted 1 px", "fit time (s)", "epochs run", "accuracy per 1k parameters"],
+              rows=rows,
+              caption=f"Held-out test split of {n_test} digits. 'Shifted 1 px': the same test digits moved one "
+                      "pixel down, up, right or left (zero fill), accuracy averaged over the four shifts."),
         val_loss_section(analysis, entries, title="Validation loss per epoch"),
-        {"kind": "bars", "title": "Accuracy on the test digits and on the digits shifted by one pixel",
-         "y_label": "accuracy", "labels": [e["label"] for e in entries],
-         "series": [{"label": "test digits", "values": [metric(e) for e in entries]},
-                    {"label": "shifted by 1 px", "values": [shifted[e["name"]] for e in entries]}]},
-        {"kind": "text", "title": "What this run shows", "body": _findings(analysis, entries, shifted, n_test)},
+        Bars(title="Accuracy on the test digits and on the digits shifted by one pixel",
+             y_label="accuracy", labels=[e["label"] for e in entries],
+             series=[{"label": "test digits", "values": [entry_metric(e) for e in entries]},
+                     {"label": "shifted by 1 px", "values": [shifted[e["name"]] for e in entries]}]),
+        Text(title="What this run shows", body=_findings(analysis, entries, shifted, n_test)),
     ]
     return sections
 
 
 def _findings(analysis, entries, shifted, n_test) -> str:
-    from kerasdl.experiments._conv_study import accuracy_noise, layer_params, metric
+    from kerasdl.report.study_helpers import accuracy_noise, entry_metric, layer_params
 
     by_name = {e["name"]: e for e in entries}
     paragraphs = []
     cnn, mlp = by_name.get("cnn"), by_name.get("mlp")
     if cnn and mlp:
-        acc_c, acc_m = metric(cnn), metric(mlp)
+        acc_c, acc_m = entry_metric(cnn), entry_metric(mlp)
         se = accuracy_noise((acc_c + acc_m) / 2, n_test)
         verdict = ("the difference is within two standard errors, so this test set does not rank them"
                    if abs(acc_c - acc_m) < 2 * se else
@@ -100,8 +101,8 @@ def _findings(analysis, entries, shifted, n_test) -> str:
             f"{acc_m:.4f} with {mlp['parameter_count']:,}. With {n_test} test digits one standard error of an "
             f"accuracy near {(acc_c + acc_m) / 2:.3f} is {se:.4f}; {verdict}.")
         if not analysis.quick:
-            met = [f"{kind.upper()} {metric(by_name[kind]):.4f} {'≥' if metric(by_name[kind]) >= goal else '<'} "
-                   f"{goal}" for kind, goal in TARGETS.items()]
+            met = [f"{kind.upper()} {entry_metric(by_name[kind]):.4f} "
+                   f"{'≥' if entry_metric(by_name[kind]) >= goal else '<'} {goal}" for kind, goal in TARGETS.items()]
             paragraphs.append("Issue targets (full mode, seed 0): " + "; ".join(met) + ".")
         first_conv = layer_params(cnn, names=("conv_1",))
         first_dense = layer_params(mlp, names=("dense_1",))
@@ -112,7 +113,7 @@ def _findings(analysis, entries, shifted, n_test) -> str:
             f"MLP's first layer connects all 64 pixels to each of its units: {first_dense:,}. Of the CNN's "
             f"{cnn['parameter_count']:,} parameters, {head:,} ({head / cnn['parameter_count']:.0%}) sit in its "
             "dense head, after the convolutions and pools have shrunk the image.")
-    drops = {e["label"]: metric(e) - shifted[e["name"]] for e in entries}
+    drops = {e["label"]: entry_metric(e) - shifted[e["name"]] for e in entries}
     if drops:
         listing = "; ".join(f"{label} −{drop:.3f}" for label, drop in drops.items())
         cnn_drops = [drops[e["label"]] for e in entries if e["builder"] == "cnn"]

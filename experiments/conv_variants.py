@@ -17,6 +17,7 @@ The transposed convolution (001:2131-2159) is the `upsampling` experiment.
 from __future__ import annotations
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Bars, Section, Table, Text
 
 NAME = "conv-variants"
 TITLE = "Plain vs strided vs dilated vs tiled convolutions on 8×8 digits"
@@ -39,7 +40,7 @@ VARIANTS = (
 
 def experiment() -> Experiment:
     """Five variants sharing filters, kernel size, head and fit settings."""
-    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT, shifted_accuracy_probe
+    from kerasdl.probes import DIGITS_HOLDOUT, shifted_accuracy_probe
 
     probe = shifted_accuracy_probe(rotation=ROTATION, receptive_field=True)
     ## Build the variants
@@ -51,10 +52,10 @@ def experiment() -> Experiment:
 
 
 ## Analyse
-def analyze(analysis) -> list[dict]:
+def analyze(analysis) -> list[Section]:
     """Table of parameters / receptive field / accuracy, validation curves, robustness bars, findings."""
-    from kerasdl.experiments._conv_study import (feature_shape, fit_seconds, layer_params, metric, probe_mean,
-                                                 probe_value, val_loss_section)
+    from kerasdl.report.study_helpers import (entry_metric, feature_shape, fit_seconds, layer_params, probe_mean,
+                                              probe_value, val_loss_section)
 
     entries = [v for v in analysis.record["variants"] if v["status"] == "completed"]
     conv_types = ("Conv2D", "TiledConv2D")
@@ -63,33 +64,33 @@ def analyze(analysis) -> list[dict]:
         rows.append([entry["label"], entry["builder"], " → ".join(probe_value(entry, "windows") or []),
                      probe_value(entry, "receptive_field"), feature_shape(entry),
                      layer_params(entry, types=conv_types), layer_params(entry, types=("Dense",)),
-                     entry["parameter_count"], round(metric(entry), 4),
+                     entry["parameter_count"], round(entry_metric(entry), 4),
                      round(probe_mean(entry, "shifted_accuracy"), 4), round(probe_mean(entry, "rotated_accuracy"), 4),
                      round(fit_seconds(entry), 1)])
     return [
-        {"kind": "table", "title": "Parameters, receptive field and accuracy per convolution variant",
-         "columns": ["variant", "builder", "windows counted", "receptive field (px)", "maps before head",
-                     "conv parameters", "dense parameters", "parameters", "test accuracy",
-                     "accuracy, shifted 1 px", f"accuracy, rotated ±{ROTATION}°", "fit time (s)"],
-         "rows": rows,
-         "caption": "Receptive field: input pixels (per axis) that one unit of the last convolutional or pooling "
-                    "layer depends on; the digits are 8 px wide, so a field ≥ 8 can cover a whole digit. "
-                    "Shifted / rotated: the test digits moved one pixel (four directions) or rotated "
-                    f"±{ROTATION}° (bilinear), accuracy averaged."},
+        Table(title="Parameters, receptive field and accuracy per convolution variant",
+              columns=["variant", "builder", "windows counted", "receptive field (px)", "maps before head",
+                       "conv parameters", "dense parameters", "parameters", "test accuracy",
+                       "accuracy, shifted 1 px", f"accuracy, rotated ±{ROTATION}°", "fit time (s)"],
+              rows=rows,
+              caption="Receptive field: input pixels (per axis) that one unit of the last convolutional or pooling "
+                      "layer depends on; the digits are 8 px wide, so a field ≥ 8 can cover a whole digit. "
+                      "Shifted / rotated: the test digits moved one pixel (four directions) or rotated "
+                      f"±{ROTATION}° (bilinear), accuracy averaged."),
         val_loss_section(analysis, entries, title="Validation loss per epoch"),
-        {"kind": "bars", "title": "Accuracy on test digits, shifted and rotated test digits",
-         "y_label": "accuracy", "labels": [e["name"] for e in entries],
-         "series": [{"label": "test digits", "values": [metric(e) for e in entries]},
-                    {"label": "shifted 1 px", "values": [probe_mean(e, "shifted_accuracy") for e in entries]},
-                    {"label": f"rotated ±{ROTATION}°",
-                     "values": [probe_mean(e, "rotated_accuracy") for e in entries]}]},
-        {"kind": "text", "title": "What this run shows", "body": _findings(entries)},
+        Bars(title="Accuracy on test digits, shifted and rotated test digits",
+             y_label="accuracy", labels=[e["name"] for e in entries],
+             series=[{"label": "test digits", "values": [entry_metric(e) for e in entries]},
+                     {"label": "shifted 1 px", "values": [probe_mean(e, "shifted_accuracy") for e in entries]},
+                     {"label": f"rotated ±{ROTATION}°",
+                      "values": [probe_mean(e, "rotated_accuracy") for e in entries]}]),
+        Text(title="What this run shows", body=_findings(entries)),
     ]
 
 
 def _findings(entries) -> str:
-    from kerasdl.experiments._conv_study import (accuracy_noise, feature_shape, layer_params, metric, probe_mean,
-                                                 probe_value, still_improving)
+    from kerasdl.report.study_helpers import (accuracy_noise, entry_metric, feature_shape, layer_params, probe_mean,
+                                              probe_value, still_improving)
     from kerasdl.models.convolutional import dilated_receptive_field
 
     by = {e["name"]: e for e in entries}
@@ -104,20 +105,21 @@ def _findings(entries) -> str:
             f"same layers undilated, with {_compare(*(layer_params(e, types=conv_types) for e in (d, p)))} "
             f"convolution parameters. The closed form 1 + depth·(k−1)·l gives "
             f"{'the same ' + str(formula) if formula == rf_d else f'{formula}, not {rf_d}'}. "
-            f"Accuracy {metric(d):.4f} dilated vs {metric(p):.4f} undilated.")
+            f"Accuracy {entry_metric(d):.4f} dilated vs {entry_metric(p):.4f} undilated.")
     if "strided" in by and "plain" in by:
         s, p = by["strided"], by["plain"]
         weights = _compare(layer_params(s, types=conv_types), layer_params(p, types=conv_types))
         out.append(
             f"Stride vs pooling (001:2079-2117): stride-2 convolutions shrink the maps as conv + 2×2 pool does "
             f"(head input {feature_shape(s)} vs {feature_shape(p)}) with {weights} convolution parameters, "
-            f"evaluating the kernels at a quarter of the positions; accuracy {metric(s):.4f} vs {metric(p):.4f}, "
+            f"evaluating the kernels at a quarter of the positions; accuracy {entry_metric(s):.4f} vs "
+            f"{entry_metric(p):.4f}, "
             f"receptive field {probe_value(s, 'receptive_field')} vs {probe_value(p, 'receptive_field')} px.")
     if "tiled" in by and "plain" in by:
         t, p = by["tiled"], by["plain"]
         ratio = layer_params(t, types=conv_types) / max(layer_params(p, types=conv_types), 1)
-        drop_t = metric(t) - probe_mean(t, "rotated_accuracy")
-        drop_p = metric(p) - probe_mean(p, "rotated_accuracy")
+        drop_t = entry_metric(t) - probe_mean(t, "rotated_accuracy")
+        drop_p = entry_metric(p) - probe_mean(p, "rotated_accuracy")
         verdict = ("loses less" if drop_t < drop_p else "does not lose less")
         out.append(
             f"Tiling (001:2119-2129): k = 2 untied kernels per axis give the convolutions {ratio:.2f}× the plain "
@@ -127,7 +129,7 @@ def _findings(entries) -> str:
             "claim of extra rotation invariance (one seed, one split: a hint, not a proof).")
     if entries:
         n_test = entries[0]["folds"][0]["n_test"]
-        accs = [metric(e) for e in entries]
+        accs = [entry_metric(e) for e in entries]
         se = accuracy_noise(sum(accs) / len(accs), n_test)
         spread = max(accs) - min(accs)
         out.append(

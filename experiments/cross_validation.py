@@ -23,8 +23,9 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from kerasdl.experiments._sections import labels, number
 from kerasdl.harness import Analysis, Experiment, Variant
+from kerasdl.report.sections import Bars, Lines, Section, Table, Text
+from kerasdl.report.study_helpers import labels, number
 
 NAME = "cross-validation"
 TITLE = "Cross-validation: spread of the estimate under holdout 50/50, 80/20, 60/20/20, 5-fold, stratified 5-fold"
@@ -152,7 +153,7 @@ def _story(stats: dict[str, dict[str, dict[str, dict[str, float]]]], names: dict
     return "\n\n".join(parts)
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     repeats = QUICK_REPEATS if analysis.quick else REPEATS
     seeds = [analysis.seed * 1000 + r for r in range(repeats)]
     names = labels(analysis.record)
@@ -166,29 +167,29 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
     quantiles = [(i + 0.5) / repeats for i in range(repeats)]
     sections: list[dict[str, Any]] = []
     for metric, title in METRICS.items():
-        sections.append({"kind": "bars", "title": f"Spread of the estimated {title} across {repeats} partitions",
-                         "y_label": f"std of the {title} estimate", "labels": PROTOCOLS,
-                         "series": [{"label": names.get(model, model),
-                                     "values": [stats[model][p][metric]["std"] for p in PROTOCOLS]}
-                                    for model in stats],
-                         "caption": f"Standard deviation of each protocol's {repeats} estimates (one per random "
-                                    "partition of the same patients): lower is a more repeatable protocol."})
-    sections.append({"kind": "bars", "title": "Mean estimate per protocol", "y_label": "mean estimate",
-                     "labels": PROTOCOLS,
-                     "series": [{"label": f"{names.get(model, model)}, {title}",
-                                 "values": [stats[model][p][metric]["mean"] for p in PROTOCOLS]}
-                                for model in stats for metric, title in METRICS.items()],
-                     "caption": f"Average of each protocol's {repeats} estimates."})
-    sections.append({"kind": "lines", "title": "Distribution of the accuracy estimate (logistic regression)",
-                     "x_label": "quantile of the partitions", "y_label": "estimated accuracy",
-                     "series": [{"label": p, "x": quantiles, "y": sorted(estimates["logistic"][p]["accuracy"])}
-                                for p in PROTOCOLS],
-                     "caption": f"The {repeats} estimates of each protocol sorted: a flat line is a stable "
-                                "protocol, a steep one a noisy protocol."})
-    sections.append({"kind": "table", "title": f"Estimates over {repeats} random partitions per protocol",
-                     "columns": ["model", "protocol", "metric", "mean", "std", "min", "max"], "rows": rows})
-    sections.append({"kind": "text", "title": "Which protocol to trust",
-                     "body": _story(stats, names, repeats, analysis.dataset.n_samples)})
+        sections.append(Bars(title=f"Spread of the estimated {title} across {repeats} partitions",
+                             y_label=f"std of the {title} estimate", labels=PROTOCOLS,
+                             series=[{"label": names.get(model, model),
+                                      "values": [stats[model][p][metric]["std"] for p in PROTOCOLS]}
+                                     for model in stats],
+                             caption=f"Standard deviation of each protocol's {repeats} estimates (one per random "
+                                     "partition of the same patients): lower is a more repeatable protocol."))
+    sections.append(Bars(title="Mean estimate per protocol", y_label="mean estimate",
+                         labels=PROTOCOLS,
+                         series=[{"label": f"{names.get(model, model)}, {title}",
+                                  "values": [stats[model][p][metric]["mean"] for p in PROTOCOLS]}
+                                 for model in stats for metric, title in METRICS.items()],
+                         caption=f"Average of each protocol's {repeats} estimates."))
+    sections.append(Lines(title="Distribution of the accuracy estimate (logistic regression)",
+                          x_label="quantile of the partitions", y_label="estimated accuracy",
+                          series=[{"label": p, "x": quantiles, "y": sorted(estimates["logistic"][p]["accuracy"])}
+                                  for p in PROTOCOLS],
+                          caption=f"The {repeats} estimates of each protocol sorted: a flat line is a stable "
+                                  "protocol, a steep one a noisy protocol."))
+    sections.append(Table(title=f"Estimates over {repeats} random partitions per protocol",
+                          columns=["model", "protocol", "metric", "mean", "std", "min", "max"], rows=rows))
+    sections.append(Text(title="Which protocol to trust",
+                         body=_story(stats, names, repeats, analysis.dataset.n_samples)))
     return sections
 
 

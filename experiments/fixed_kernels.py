@@ -19,6 +19,7 @@ work happens in the analysis step.
 from __future__ import annotations
 
 from kerasdl.harness import Experiment
+from kerasdl.report.sections import Images, Section, Table, Text
 
 NAME = "fixed-kernels"
 TITLE = "Fixed kernels (identity, blur, sharpen, edges) applied by a frozen Conv2D to a real photo"
@@ -130,7 +131,7 @@ def sharpness(image) -> float:
 
 
 ## Analyse
-def analyze(analysis) -> list[dict]:
+def analyze(analysis) -> list[Section]:
     import numpy as np
 
     photo = load_photo()
@@ -159,25 +160,25 @@ def analyze(analysis) -> list[dict]:
     wanted = np.asarray(KERNELS[LEARN_TARGET][0], dtype=np.float64)
     gap = float(np.max(np.abs(learned - wanted)))
     return [
-        {"kind": "images", "title": f"{PHOTO} through each fixed kernel", "columns": 5, "images": images,
-         "caption": f"The photo in grey, {photo.shape[1]}×{photo.shape[0]} px. Kernels whose weights sum to 1 "
-                    "keep the brightness and are drawn on the 0…1 scale of the original (sharpened values outside "
-                    "it are clipped in the picture); kernels summing to 0 give signed outputs, drawn from their "
-                    "own minimum (black) to maximum (white). Sobel magnitude: √(x² + y²) of the two Sobel "
-                    "outputs."},
-        {"kind": "table", "title": "Kernels, their outputs and the SciPy check",
-         "columns": ["kernel", "source", "weights (rows)", "sum of weights", "output min", "output max",
-                     "max |Keras − correlate2d|", "max |Keras − convolve2d|"],
-         "rows": rows,
-         "caption": "Keras Conv2D with 'same' padding against scipy.signal.correlate2d and convolve2d with zero "
-                    "padding (mode='same'), over every pixel."},
-        {"kind": "table", "title": f"A trainable Conv2D learns the {LEARN_TARGET} kernel from one photo",
-         "columns": ["row", "learned weights", f"{LEARN_TARGET} weights"],
-         "rows": [[r + 1, [round(float(v), 4) for v in learned[r]], [float(v) for v in wanted[r]]]
-                  for r in range(3)],
-         "caption": f"{steps} Adam steps (learning rate 0.05, from Glorot-uniform weights) on the MSE between "
-                    f"conv(photo) and the fixed kernel's output; MSE {losses[0]:.3g} before, {losses[1]:.2g} after."},
-        {"kind": "text", "title": "What this run shows", "body": _findings(photo, outputs, names, checks, gap, steps)},
+        Images(title=f"{PHOTO} through each fixed kernel", columns=5, images=images,
+               caption=f"The photo in grey, {photo.shape[1]}×{photo.shape[0]} px. Kernels whose weights sum to 1 "
+                       "keep the brightness and are drawn on the 0…1 scale of the original (sharpened values outside "
+                       "it are clipped in the picture); kernels summing to 0 give signed outputs, drawn from their "
+                       "own minimum (black) to maximum (white). Sobel magnitude: √(x² + y²) of the two Sobel "
+                       "outputs."),
+        Table(title="Kernels, their outputs and the SciPy check",
+              columns=["kernel", "source", "weights (rows)", "sum of weights", "output min", "output max",
+                       "max |Keras − correlate2d|", "max |Keras − convolve2d|"],
+              rows=rows,
+              caption="Keras Conv2D with 'same' padding against scipy.signal.correlate2d and convolve2d with zero "
+                      "padding (mode='same'), over every pixel."),
+        Table(title=f"A trainable Conv2D learns the {LEARN_TARGET} kernel from one photo",
+              columns=["row", "learned weights", f"{LEARN_TARGET} weights"],
+              rows=[[r + 1, [round(float(v), 4) for v in learned[r]], [float(v) for v in wanted[r]]]
+                    for r in range(3)],
+              caption=f"{steps} Adam steps (learning rate 0.05, from Glorot-uniform weights) on the MSE between "
+                      f"conv(photo) and the fixed kernel's output; MSE {losses[0]:.3g} before, {losses[1]:.2g} after."),
+        Text(title="What this run shows", body=_findings(photo, outputs, names, checks, gap, steps)),
     ]
 
 

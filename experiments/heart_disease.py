@@ -12,6 +12,7 @@ functional API (same architecture, so the two should agree up to weight initiali
 from __future__ import annotations
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Section, Table, Text
 
 NAME = "heart-disease"
 TITLE = "Heart disease: MLP (Sequential and functional) vs KNN k=3 vs logistic regression vs dummy"
@@ -56,7 +57,7 @@ def experiment() -> Experiment:
 
 
 ## Check: the two APIs build the same network
-def api_parity(analysis) -> list[dict]:
+def api_parity(analysis) -> list[Section]:
     """Sequential vs functional: same parameter count and, with copied weights, the same outputs."""
     import numpy as np
 
@@ -76,15 +77,15 @@ def api_parity(analysis) -> list[dict]:
             ["mean ROC AUC in this run", auc["mlp-sequential"], auc["mlp-functional"]]]
     same = sequential.count_params() == functional.count_params() and gap < 1e-6
     return [
-        {"kind": "table", "title": "Sequential vs functional API",
-         "caption": f"The same MLP built with both APIs on the {width} encoded features.",
-         "columns": ["", "Sequential", "functional"], "rows": rows,
-         "row_status": ["ok" if rows[0][1] == rows[0][2] else "mismatch", "info", "info"]},
-        {"kind": "text", "title": "API parity",
-         "body": (f"With the Sequential model's weights copied into the functional one, the largest difference "
-                  f"between their outputs on all {len(batch)} patients is {gap:.2e}. "
-                  + ("The two APIs describe the same network." if same else
-                     "The two models differ: this is a bug in the builder."))},
+        Table(title="Sequential vs functional API",
+              caption=f"The same MLP built with both APIs on the {width} encoded features.",
+              columns=["", "Sequential", "functional"], rows=rows,
+              row_status=["ok" if rows[0][1] == rows[0][2] else "mismatch", "info", "info"]),
+        Text(title="API parity",
+             body=(f"With the Sequential model's weights copied into the functional one, the largest difference "
+                   f"between their outputs on all {len(batch)} patients is {gap:.2e}. "
+                   + ("The two APIs describe the same network." if same else
+                      "The two models differ: this is a bug in the builder."))),
     ]
 
 

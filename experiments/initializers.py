@@ -19,9 +19,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kerasdl.experiments._fitting_probes import InitialWeights, activation_statistics
-from kerasdl.experiments._sections import fold_probes, labels, metric, number, overlaid_curves
 from kerasdl.harness import Analysis, Experiment, Variant
+from kerasdl.probes import activation_statistics
+from kerasdl.report.sections import Lines, Section, Table, Text
+from kerasdl.report.study_helpers import fold_probes, labels, metric, number, overlaid_curves
 
 NAME = "initializers"
 TITLE = "Weight initialisation: zeros, small/large random normal, Glorot and He on an 8-layer MLP"
@@ -51,6 +52,8 @@ SCHEMES = [
 
 def _probe_factory():
     """A callback that keeps the initial weights, and a probe that measures the network with them."""
+    from kerasdl.callbacks import InitialWeights  # imports Keras: only when the experiment is built
+
     initial = InitialWeights()
 
     def probe(model, arrays) -> dict[str, Any]:
@@ -122,7 +125,7 @@ def _describe(name: str, label: str, activation: str, init: list[dict], trained:
     return text
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     import numpy as np
 
     record = analysis.record
@@ -162,21 +165,20 @@ def analyze(analysis: Analysis) -> list[dict[str, Any]]:
         overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
                         caption="Digits validation split; same network, optimiser and data order for "
                                 "every variant, only the initial weights differ."),
-        {"kind": "lines", "title": "Activation spread per hidden layer at initialisation", "x_label": "hidden layer",
-         "y_label": "std of the layer's output", "log_y": True, "series": spread_series, "caption": caption},
-        {"kind": "lines",
-         "title": "Outputs where the activation is flat (no local gradient), per hidden layer, at initialisation",
-         "x_label": "hidden layer", "y_label": "share of outputs", "series": flat_series,
-         "caption": "tanh variants: share of outputs with |a| > 0.99, where tanh' < 0.02 (saturated); ReLU "
-                    "variants: share of outputs exactly 0, where ReLU' = 0. Same 512 images."},
-        {"kind": "table", "title": "Hidden activations at initialisation and the result of training",
-         "columns": ["variant", "std layer 1", f"std layer {DEPTH}", f"saturated (tanh) / zero (ReLU), layer {DEPTH}",
-                     "distinct units layer 1 (init)", "distinct units layer 1 (trained)", "best val loss",
-                     "test accuracy"],
-         "rows": rows,
-         "caption": f"Each hidden layer has {WIDTH} units; 'distinct units' counts units whose outputs differ "
-                    "on the probe batch."},
-        {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)},
+        Lines(title="Activation spread per hidden layer at initialisation", x_label="hidden layer",
+              y_label="std of the layer's output", log_y=True, series=spread_series, caption=caption),
+        Lines(title="Outputs where the activation is flat (no local gradient), per hidden layer, at initialisation",
+              x_label="hidden layer", y_label="share of outputs", series=flat_series,
+              caption="tanh variants: share of outputs with |a| > 0.99, where tanh' < 0.02 (saturated); ReLU "
+                      "variants: share of outputs exactly 0, where ReLU' = 0. Same 512 images."),
+        Table(title="Hidden activations at initialisation and the result of training",
+              columns=["variant", "std layer 1", f"std layer {DEPTH}", f"saturated (tanh) / zero (ReLU), layer {DEPTH}",
+                       "distinct units layer 1 (init)", "distinct units layer 1 (trained)", "best val loss",
+                       "test accuracy"],
+              rows=rows,
+              caption=f"Each hidden layer has {WIDTH} units; 'distinct units' counts units whose outputs differ "
+                      "on the probe batch."),
+        Text(title="What this run shows", body="\n\n".join(paragraphs)),
     ]
 
 

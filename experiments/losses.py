@@ -17,9 +17,8 @@ only changes the networks' initial weights).
 
 from __future__ import annotations
 
-from typing import Any
-
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Bars, Section, Text
 
 NAME = "losses"
 TITLE = "Regression losses with injected outliers: MSE vs MAE vs Huber vs MSLE on clean test data"
@@ -35,7 +34,7 @@ FIT = {"epochs": 150, "batch_size": 32, "patience": 20, "learning_rate": 0.01}
 def outlier_dataset(seed: int = 0):
     """diabetes (scikit-learn's bundled copy, original units) with outliers in train+val targets."""
     from kerasdl import data
-    from kerasdl.experiments._robust_losses import with_training_outliers
+    from kerasdl.losses import with_training_outliers
 
     return with_training_outliers(data.load("diabetes", seed=seed), seed=seed, **OUTLIERS)
 
@@ -44,7 +43,7 @@ def experiment() -> Experiment:
     """Four Keras losses on one network, two linear references; clean test split."""
     from sklearn.linear_model import HuberRegressor, LinearRegression
 
-    from kerasdl.experiments._robust_losses import NamedHuber
+    from kerasdl.losses import NamedHuber
 
     ## Build the variants
     variants = [
@@ -80,8 +79,8 @@ def test_bias(analysis) -> dict[str, float]:
     return bias
 
 
-def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._sections import comparison_table, metric_mean, overlaid_curves
+def analyze(analysis) -> list[Section]:
+    from kerasdl.report.study_helpers import comparison_table, metric_mean, overlaid_curves
 
     bias = test_bias(analysis)
     variants = analysis.record["variants"]
@@ -90,10 +89,10 @@ def analyze(analysis) -> list[dict[str, Any]]:
                          caption="Mean signed error = mean(prediction − target) on the clean test rows; "
                                  "a positive value is the outliers pulling the fit up.",
                          extra={"mean signed error": {k: round(v, 2) for k, v in bias.items()}}),
-        {"kind": "bars", "title": "Test error by loss", "y_label": "target units",
-         "caption": "MAE and RMSE on the clean test split.",
-         "labels": [v["label"] for v in variants],
-         "series": [{"label": m.upper(), "values": [metric_mean(v, m) for v in variants]} for m in ("mae", "rmse")]},
+        Bars(title="Test error by loss", y_label="target units",
+             caption="MAE and RMSE on the clean test split.",
+             labels=[v["label"] for v in variants],
+             series=[{"label": m.upper(), "values": [metric_mean(v, m) for v in variants]} for m in ("mae", "rmse")]),
         overlaid_curves(analysis, "val_mae", title="Validation MAE per epoch", y_label="validation MAE",
                         caption="Mean absolute error on the validation rows, which contain outliers like the "
                                 "training rows; only the test split is clean."),
@@ -101,8 +100,8 @@ def analyze(analysis) -> list[dict[str, Any]]:
     ]
 
 
-def _findings(analysis, bias: dict[str, float]) -> dict[str, Any]:
-    from kerasdl.experiments._sections import clearly_lower, fmt, metric_mean
+def _findings(analysis, bias: dict[str, float]) -> Text:
+    from kerasdl.report.study_helpers import clearly_lower, fmt, metric_mean
 
     variants = {v["name"]: v for v in analysis.record["variants"]}
     mae = {name: metric_mean(v, "mae") for name, v in variants.items()}
@@ -132,7 +131,7 @@ def _findings(analysis, bias: dict[str, float]) -> dict[str, Any]:
                           f"({fmt(bias.get('linear-huber'))}).")
     if analysis.quick:
         paragraphs.append("Quick run: 2 epochs on a subsample, far from a fitted model.")
-    return {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)}
+    return Text(title="What this run shows", body="\n\n".join(paragraphs))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Bars, Section, Text
 
 NAME = "losses-classification"
 TITLE = "Classification losses: binary cross-entropy vs hinge (labels in {-1, 1}, margin on the logit)"
@@ -36,7 +37,7 @@ FIT = {"epochs": 60, "batch_size": 32, "patience": 10, "learning_rate": 3e-3}
 
 
 def experiment() -> Experiment:
-    from kerasdl.experiments._robust_losses import SigmoidHinge
+    from kerasdl.losses import SigmoidHinge
 
     ## Build the variants
     variants = [
@@ -86,10 +87,10 @@ def margin_shares(values) -> list[float]:
     return shares
 
 
-def analyze(analysis) -> list[dict[str, Any]]:
+def analyze(analysis) -> list[Section]:
     import numpy as np
 
-    from kerasdl.experiments._sections import comparison_table, fmt, metric_mean, overlaid_curves
+    from kerasdl.report.study_helpers import comparison_table, fmt, metric_mean, overlaid_curves
 
     variants = analysis.record["variants"]
     pooled = {}
@@ -126,14 +127,14 @@ def analyze(analysis) -> list[dict[str, Any]]:
         comparison_table(analysis, ["accuracy", "roc_auc", "log_loss"], title="Losses side by side",
                          caption="Test split; the log loss of the hinge models is not a calibration measure.",
                          extra={"median margin t·z": median}),
-        {"kind": "bars", "title": "Where the held-out examples end up", "y_label": "share of held-out examples",
-         "caption": "Margin t·z on the test split, with t = 2y − 1 and z the logit of the model's output.",
-         "labels": [label for label, _, _ in MARGIN_BINS],
-         "series": [{"label": labels[n], "values": shares[n]} for n in pooled]},
+        Bars(title="Where the held-out examples end up", y_label="share of held-out examples",
+             caption="Margin t·z on the test split, with t = 2y − 1 and z the logit of the model's output.",
+             labels=[label for label, _, _ in MARGIN_BINS],
+             series=[{"label": labels[n], "values": shares[n]} for n in pooled]),
         overlaid_curves(analysis, "val_accuracy", title="Validation accuracy per epoch",
                         y_label="validation accuracy",
                         caption="A line ends where early stopping (patience 10) stopped the variant."),
-        {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)},
+        Text(title="What this run shows", body="\n\n".join(paragraphs)),
     ]
 
 

@@ -20,9 +20,8 @@ Adadelta step down a thousandfold (CATALOG.md §6, errata).
 
 from __future__ import annotations
 
-from typing import Any
-
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Section, Text
 
 NAME = "optimizers"
 TITLE = "Optimizers: GD, SGD, mini-batch, momentum, Nesterov, Adagrad, RMSprop, Adadelta, Adam"
@@ -67,8 +66,8 @@ def updates_per_epoch(batch_size: int | str, n_train: int) -> int:
     return 1 if batch_size == "full" else -(-n_train // int(batch_size))
 
 
-def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._sections import comparison_table, overlaid_curves
+def analyze(analysis) -> list[Section]:
+    from kerasdl.report.study_helpers import comparison_table, overlaid_curves
 
     variants = analysis.record["variants"]
     n_train = variants[0]["folds"][0]["n_train"] if variants and variants[0]["folds"] else 0
@@ -100,8 +99,8 @@ def _round(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.4g}")
 
 
-def _findings(analysis, final, updates, per_epoch) -> dict[str, Any]:
-    from kerasdl.experiments._sections import fmt
+def _findings(analysis, final, updates, per_epoch) -> Text:
+    from kerasdl.report.study_helpers import fmt
 
     labels = {v["name"]: v["label"] for v in analysis.record["variants"]}
     losses = {k: v for k, v in final["loss"].items() if v is not None}
@@ -130,7 +129,7 @@ def _findings(analysis, final, updates, per_epoch) -> dict[str, Any]:
                           f"(Nesterov {fmt(losses['nesterov'])}) against {fmt(losses['sgd-32'])} without.")
     if analysis.quick:
         paragraphs.append("Quick run: 2 epochs on a subsample; the comparison needs the full run.")
-    return {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)}
+    return Text(title="What this run shows", body="\n\n".join(paragraphs))
 
 
 if __name__ == "__main__":

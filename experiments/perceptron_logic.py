@@ -9,8 +9,10 @@ rule Δw = η(y − ŷ)x (004:320-330) stops making mistakes after a few passes;
 diagonal and its zeros on the other, no line separates them, and the rule never stops (004:336-338).
 One hidden layer bends the boundary and solves it.
 
-The harness compares the Keras perceptron and an MLP on the `xor` data (200 jittered corner points,
-held-out test split). The analysis then trains, on all 200 points of each of `logic-and`,
+The harness compares the notes' rule (a Keras model whose `train_step` is the rule itself, no
+gradients, trained point by point through `kerasdl.trainers.RuleTrainer` until an epoch without a
+mistake), the Keras perceptron and an MLP on the `xor` data (200 jittered corner points, held-out
+test split). The analysis then trains, on all 200 points of each of `logic-and`,
 `logic-or` and `xor`: the notes' rule in NumPy (`perceptron_learning_rule`), the Keras perceptron
 (a sigmoid unit trained by full-batch gradient descent; its step decision is sigmoid ≥ 0.5) and, on
 XOR, the MLP — and plots where each says 1.
@@ -21,6 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Boundaries, Lines, Section, Table, Text
+from kerasdl.trainers import RuleTrainer
 
 NAME = "perceptron-logic"
 TITLE = "Perceptron on AND / OR / XOR: the learning rule, decision boundaries, and an MLP for XOR"
@@ -35,8 +39,28 @@ MLP = {"units": [8], "activation": "tanh"}  # one hidden layer is enough for XOR
 GRID = {"low": -0.5, "high": 1.5, "n": 61}  # the plotted square around the unit square's corners
 
 
+def notes_rule(input_shape, outputs, *, eta: float = RULE["lr"]):
+    """The notes' rule as a Keras model (kerasdl.models.feedforward.PerceptronRule); Keras loads here,
+    when the variant is built, not when the experiment is listed."""
+    from kerasdl.models.feedforward import perceptron_rule
+
+    return perceptron_rule(input_shape, outputs, eta=eta)
+
+
+def until_an_error_free_epoch():
+    """The rule's own stopping test (004:320-330): stop after the first epoch without a mistake."""
+    import keras
+
+    class UntilErrorFree(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if (logs or {}).get("mistakes") == 0:
+                self.model.stop_training = True
+
+    return UntilErrorFree()
+
+
 def experiment() -> Experiment:
-    """The harness part: perceptron vs MLP on XOR, scored on held-out points."""
+    """The harness part: the notes' rule, the Keras perceptron and an MLP on XOR, scored on held-out points."""
     ## Build the variants
     fit = {"epochs": 60, "batch_size": 16, "patience": 20}
     variants = [
@@ -44,6 +68,8 @@ def experiment() -> Experiment:
                 learning_rate=0.1, **fit),
         Variant("mlp", builder="mlp", hyperparameters=MLP, label="MLP, one hidden layer of 8 tanh units",
                 learning_rate=0.05, **fit),
+        Variant("rule", builder=notes_rule, trainer=RuleTrainer(), label="The notes' learning rule, η = 0.1",
+                epochs=RULE["epochs"], batch_size=1, patience=None, callbacks=(until_an_error_free_epoch,)),
     ]
     ## Evaluate on the held-out split; the analysis adds the three gates
     return Experiment(
@@ -62,7 +88,7 @@ def train_gate(gate: str, *, seed: int = 0, steps: int = PERCEPTRON_STEPS) -> di
     import numpy as np
 
     from kerasdl import data, models
-    from kerasdl.experiments._feedforward_measures import decision_grid, full_batch_descent
+    from kerasdl.measures import decision_grid, full_batch_descent
     from kerasdl.models.feedforward import perceptron_learning_rule, perceptron_predict
 
     dataset = data.load(gate, seed=seed)
@@ -92,7 +118,7 @@ def train_gate(gate: str, *, seed: int = 0, steps: int = PERCEPTRON_STEPS) -> di
     return result
 
 
-def analyze(analysis) -> list[dict[str, Any]]:
+def analyze(analysis) -> list[Section]:
     """Table, rule's mistakes per epoch, decision regions, and what the numbers say."""
     steps = 100 if analysis.quick else PERCEPTRON_STEPS
     gates = [train_gate(g, seed=analysis.seed, steps=steps) for g in GATES]
@@ -101,7 +127,7 @@ def analyze(analysis) -> list[dict[str, Any]]:
 
 
 ## Turn the runs into report sections
-def _table(gates: list[dict[str, Any]]) -> dict[str, Any]:
+def _table(gates: list[dict[str, Any]]) -> Table:
     rows = []
     for g in gates:
         name, rule = GATE_NAMES[g["gate"]], g["rule"]
@@ -115,44 +141,44 @@ def _table(gates: list[dict[str, Any]]) -> dict[str, Any]:
                         if run["first_perfect_step"] else f"{run['steps']} steps, never all correct")
                 rows.append([name, label, run["errors"], round(1 - run["errors"] / g["n"], 4), run["errors"] == 0,
                              when])
-    return {"kind": "table", "title": "Training errors per gate and model",
-            "caption": "All 200 points of each gate (4 corners × 50, jitter σ = 0.1). The rule stops after its "
-                       "first error-free epoch (converged) or after 100 epochs; the Keras models take "
-                       "full-batch Adam steps. Errors are counted with the final weights.",
-            "columns": ["gate", "model", "training errors", "training accuracy", "converged", "epochs / steps"],
-            "rows": rows}
+    return Table(title="Training errors per gate and model",
+                 caption="All 200 points of each gate (4 corners × 50, jitter σ = 0.1). The rule stops after its "
+                         "first error-free epoch (converged) or after 100 epochs; the Keras models take "
+                         "full-batch Adam steps. Errors are counted with the final weights.",
+                 columns=["gate", "model", "training errors", "training accuracy", "converged", "epochs / steps"],
+                 rows=rows)
 
 
-def _mistake_lines(gates: list[dict[str, Any]]) -> dict[str, Any]:
+def _mistake_lines(gates: list[dict[str, Any]]) -> Lines:
     series = [{"label": GATE_NAMES[g["gate"]], "x": list(range(1, len(g["rule"]["mistakes"]) + 1)),
                "y": g["rule"]["mistakes"]} for g in gates]
-    return {"kind": "lines", "title": "Mistakes per epoch of the learning rule",
-            "caption": "Δw = η(y − ŷ)x applied point by point (004:320-330); a line ends at the first epoch "
-                       "without a mistake, which on XOR never comes.",
-            "x_label": "epoch", "y_label": "mistakes in the epoch (of 200)", "series": series}
+    return Lines(title="Mistakes per epoch of the learning rule",
+                 caption="Δw = η(y − ŷ)x applied point by point (004:320-330); a line ends at the first epoch "
+                         "without a mistake, which on XOR never comes.",
+                 x_label="epoch", y_label="mistakes in the epoch (of 200)", series=series)
 
 
 def _panel(label: str, g: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
     return {"label": label, **grid, "points": g["points"]}
 
 
-def _keras_boundaries(gates: list[dict[str, Any]]) -> dict[str, Any]:
+def _keras_boundaries(gates: list[dict[str, Any]]) -> Boundaries:
     panels = [_panel(f"perceptron, {GATE_NAMES[g['gate']]}", g, g["perceptron"]["grid"]) for g in gates]
     panels += [_panel("MLP, XOR", g, g["mlp"]["grid"]) for g in gates if "mlp" in g]
-    return {"kind": "boundaries", "title": "Decision regions of the Keras perceptron and the MLP",
-            "caption": "Colour: the model's P(class 1); black line: the 0.5 contour (the step decision). "
-                       "Dots: the 200 training points, coloured by their true label.", "panels": panels}
+    return Boundaries(title="Decision regions of the Keras perceptron and the MLP",
+                      caption="Colour: the model's P(class 1); black line: the 0.5 contour (the step decision). "
+                              "Dots: the 200 training points, coloured by their true label.", panels=panels)
 
 
-def _rule_boundaries(gates: list[dict[str, Any]]) -> dict[str, Any]:
+def _rule_boundaries(gates: list[dict[str, Any]]) -> Boundaries:
     panels = [_panel(f"learning rule, {GATE_NAMES[g['gate']]}", g, g["rule"]["grid"]) for g in gates]
-    return {"kind": "boundaries", "title": "Decision regions of the learning rule (step output)",
-            "caption": "The notes' rule outputs 0 or 1 (step of w·x + b), so each region is one colour; "
-                       "the boundary is the line w·x + b = 0 of the final weights.", "panels": panels}
+    return Boundaries(title="Decision regions of the learning rule (step output)",
+                      caption="The notes' rule outputs 0 or 1 (step of w·x + b), so each region is one colour; "
+                              "the boundary is the line w·x + b = 0 of the final weights.", panels=panels)
 
 
-def _findings(gates: list[dict[str, Any]], analysis) -> dict[str, Any]:
-    from kerasdl.experiments._sections import metric_mean
+def _findings(gates: list[dict[str, Any]], analysis) -> Text:
+    from kerasdl.report.study_helpers import metric_mean
 
     by = {g["gate"]: g for g in gates}
     paragraphs = []
@@ -179,9 +205,10 @@ def _findings(gates: list[dict[str, Any]], analysis) -> dict[str, Any]:
     held_out = {v["name"]: metric_mean(v, "accuracy") for v in analysis.record["variants"]}
     if all(value is not None for value in held_out.values()):
         paragraphs.append("On the held-out XOR test split (harness run above): perceptron accuracy "
-                          f"{held_out.get('perceptron'):.3f}, MLP accuracy {held_out.get('mlp'):.3f}."
+                          f"{held_out.get('perceptron'):.3f}, MLP accuracy {held_out.get('mlp'):.3f}, the "
+                          f"notes' rule (one point at a time, through the same harness) {held_out.get('rule'):.3f}."
                           + (" (quick run: 2 epochs, not trained to convergence.)" if analysis.quick else ""))
-    return {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)}
+    return Text(title="What this run shows", body="\n\n".join(paragraphs))
 
 
 if __name__ == "__main__":

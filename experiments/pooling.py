@@ -15,6 +15,7 @@ a 3×3 pool, so the second 3×3 pool has nothing to do), which the table shows a
 from __future__ import annotations
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Bars, Section, Table, Text
 
 NAME = "pooling"
 TITLE = "Pooling: max / average / global max / global average / none, pool size 2 vs 3"
@@ -39,7 +40,7 @@ VARIANTS = (
 
 def experiment() -> Experiment:
     """Eight variants of one CNN, one holdout split, the same fit settings."""
-    from kerasdl.experiments._conv_study import DIGITS_HOLDOUT, shifted_accuracy_probe
+    from kerasdl.probes import DIGITS_HOLDOUT, shifted_accuracy_probe
 
     probe = shifted_accuracy_probe()
     ## Build the variants
@@ -51,10 +52,10 @@ def experiment() -> Experiment:
 
 
 ## Analyse
-def analyze(analysis) -> list[dict]:
+def analyze(analysis) -> list[Section]:
     """Parameter table, dense-layer parameter bars, validation curves, findings."""
-    from kerasdl.experiments._conv_study import (feature_shape, fit_seconds, layer_params, metric, probe_mean,
-                                                 val_loss_section)
+    from kerasdl.report.study_helpers import (entry_metric, feature_shape, fit_seconds, layer_params, probe_mean,
+                                              val_loss_section)
 
     entries = [v for v in analysis.record["variants"] if v["status"] == "completed"]
     rows = []
@@ -64,27 +65,27 @@ def analyze(analysis) -> list[dict]:
         pools = sum(1 for r in entry["model_summary"] if r["type"] in ("MaxPooling2D", "AveragePooling2D"))
         rows.append([entry["label"], str(hyper.get("pool")), hyper.get("pool_size") if local else "—",
                      pools if local else "—", feature_shape(entry), layer_params(entry, names=("dense_1",)),
-                     entry["parameter_count"], round(metric(entry), 4),
+                     entry["parameter_count"], round(entry_metric(entry), 4),
                      round(probe_mean(entry, "shifted_accuracy"), 4), round(fit_seconds(entry), 1)])
     return [
-        {"kind": "table", "title": "Pooling kind and size: parameters, accuracy, time",
-         "columns": ["variant", "pool", "pool size", "local pools used", "maps the head reads",
-                     "first dense layer parameters", "parameters", "test accuracy", "accuracy, shifted 1 px",
-                     "fit time (s)"],
-         "rows": rows,
-         "caption": "The first dense layer has (features in + 1) × 64 parameters: the maps the head reads, "
-                    "flattened — or, after global pooling, one value per channel."},
-        {"kind": "bars", "title": "Parameters of the first dense layer", "y_label": "parameters",
-         "labels": [e["label"] for e in entries],
-         "series": [{"label": "first dense layer", "values": [layer_params(e, names=("dense_1",)) for e in entries]},
-                    {"label": "all layers", "values": [e["parameter_count"] for e in entries]}]},
+        Table(title="Pooling kind and size: parameters, accuracy, time",
+              columns=["variant", "pool", "pool size", "local pools used", "maps the head reads",
+                       "first dense layer parameters", "parameters", "test accuracy", "accuracy, shifted 1 px",
+                       "fit time (s)"],
+              rows=rows,
+              caption="The first dense layer has (features in + 1) × 64 parameters: the maps the head reads, "
+                      "flattened — or, after global pooling, one value per channel."),
+        Bars(title="Parameters of the first dense layer", y_label="parameters",
+             labels=[e["label"] for e in entries],
+             series=[{"label": "first dense layer", "values": [layer_params(e, names=("dense_1",)) for e in entries]},
+                     {"label": "all layers", "values": [e["parameter_count"] for e in entries]}]),
         val_loss_section(analysis, entries, title="Validation loss per epoch"),
-        {"kind": "text", "title": "What this run shows", "body": _findings(entries)},
+        Text(title="What this run shows", body=_findings(entries)),
     ]
 
 
 def _findings(entries) -> str:
-    from kerasdl.experiments._conv_study import accuracy_noise, layer_params, metric, probe_mean, still_improving
+    from kerasdl.report.study_helpers import accuracy_noise, entry_metric, layer_params, probe_mean, still_improving
 
     by = {e["name"]: e for e in entries}
     out = []
@@ -94,7 +95,7 @@ def _findings(entries) -> str:
             f"Parameters (001:2062): without pooling the head reads all 8×8×32 activations and its first dense "
             f"layer has {none:,} parameters; two 2×2 max pools cut that to {local:,} and global pooling, one value "
             f"per channel, to {glob:,} ({none / max(glob, 1):.0f}× fewer than none).")
-    drops = {e["label"]: metric(e) - probe_mean(e, "shifted_accuracy") for e in entries}
+    drops = {e["label"]: entry_metric(e) - probe_mean(e, "shifted_accuracy") for e in entries}
     if drops:
         best = min(drops, key=drops.get)
         worst = max(drops, key=drops.get)
@@ -104,7 +105,7 @@ def _findings(entries) -> str:
             + _global_vs_none(by, drops))
     if entries:
         n_test = entries[0]["folds"][0]["n_test"]
-        accs = {e["label"]: metric(e) for e in entries}
+        accs = {e["label"]: entry_metric(e) for e in entries}
         top = max(accs, key=accs.get)
         low = min(accs, key=accs.get)
         se = accuracy_noise(accs[top], n_test)
@@ -114,7 +115,8 @@ def _findings(entries) -> str:
             f"≈{2 * se:.3f} separate variants.")
         pairs = [("max vs average, 2×2", "max-2", "avg-2"), ("max vs average, 3×3", "max-3", "avg-3"),
                  ("max 3×3 vs 2×2", "max-3", "max-2"), ("average 3×3 vs 2×2", "avg-3", "avg-2")]
-        listing = [f"{text}: {metric(by[a]):.4f} vs {metric(by[b]):.4f}" for text, a, b in pairs if a in by and b in by]
+        listing = [f"{text}: {entry_metric(by[a]):.4f} vs {entry_metric(by[b]):.4f}"
+                   for text, a, b in pairs if a in by and b in by]
         if listing:
             out.append("Pairs: " + "; ".join(listing) + ".")
     out.append(still_improving(entries))

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Bars, Section, Text
 
 NAME = "regularization"
 TITLE = "Regularization on a small training set: L1, L2, dropout, batch norm, noise, augmentation, early stopping"
@@ -77,7 +78,7 @@ def fit_probe(model, arrays) -> dict[str, Any]:
     """Data loss and accuracy on train/val/test in inference mode, and the weight-sparsity counts."""
     import numpy as np
 
-    from kerasdl.experiments._feedforward_measures import data_loss, weight_sparsity
+    from kerasdl.measures import data_loss, weight_sparsity
 
     found: dict[str, Any] = weight_sparsity(model, SMALL_THRESHOLD)
     for split in ("train", "val", "test"):
@@ -102,8 +103,8 @@ def experiment() -> Experiment:
 
 
 ## Report sections
-def analyze(analysis) -> list[dict[str, Any]]:
-    from kerasdl.experiments._sections import comparison_table, overlaid_curves, probe_values
+def analyze(analysis) -> list[Section]:
+    from kerasdl.report.study_helpers import comparison_table, overlaid_curves, probe_values
 
     variants = [v for v in analysis.record["variants"] if probe_values(v, "train_loss")]
     probe = {v["name"]: v["folds"][0]["probe"] for v in variants}
@@ -120,11 +121,11 @@ def analyze(analysis) -> list[dict[str, Any]]:
                          caption="Losses: cross-entropy of the data alone, in inference mode (no penalty, dropout or "
                                  "noise). accuracy: test split. Weight counts over all Dense kernels.",
                          extra=extra),
-        {"kind": "bars", "title": "Train vs validation loss per variant", "y_label": "cross-entropy (data only)",
-         "caption": "The gap between the two bars is the overfitting each regularizer leaves.",
-         "labels": [v["label"] for v in variants],
-         "series": [{"label": "train", "values": [probe[v["name"]]["train_loss"] for v in variants]},
-                    {"label": "validation", "values": [probe[v["name"]]["val_loss"] for v in variants]}]},
+        Bars(title="Train vs validation loss per variant", y_label="cross-entropy (data only)",
+             caption="The gap between the two bars is the overfitting each regularizer leaves.",
+             labels=[v["label"] for v in variants],
+             series=[{"label": "train", "values": [probe[v["name"]]["train_loss"] for v in variants]},
+                     {"label": "validation", "values": [probe[v["name"]]["val_loss"] for v in variants]}]),
         overlaid_curves(analysis, "val_loss", title="Validation loss per epoch", y_label="validation loss",
                         log_y=True,
                         caption="As Keras reports it during training: for L1 and L2 it includes the penalty term."),
@@ -134,8 +135,8 @@ def analyze(analysis) -> list[dict[str, Any]]:
     ]
 
 
-def _findings(analysis, probe: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from kerasdl.experiments._sections import clearly_lower, fmt
+def _findings(analysis, probe: dict[str, dict[str, Any]]) -> Text:
+    from kerasdl.report.study_helpers import clearly_lower, fmt
 
     labels = {v["name"]: v["label"] for v in analysis.record["variants"]}
     gap = {n: p["val_loss"] - p["train_loss"] for n, p in probe.items()}
@@ -180,7 +181,7 @@ def _findings(analysis, probe: dict[str, dict[str, Any]]) -> dict[str, Any]:
                           f"{folds[0]['best_epoch']} (lowest validation loss).")
     if analysis.quick:
         paragraphs.append("Quick run: 2 epochs on a subsample, too short to overfit.")
-    return {"kind": "text", "title": "What this run shows", "body": "\n\n".join(paragraphs)}
+    return Text(title="What this run shows", body="\n\n".join(paragraphs))
 
 
 if __name__ == "__main__":

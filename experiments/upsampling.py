@@ -17,6 +17,7 @@ linear (ridge regression from the 16 input pixels to the 64 output pixels).
 from __future__ import annotations
 
 from kerasdl.harness import Experiment, Variant
+from kerasdl.report.sections import Images, Lines, Section, Table, Text
 
 NAME = "upsampling"
 TITLE = "Upsampling 4×4 digits to 8×8: Conv2DTranspose decoder vs nearest / bilinear vs ridge"
@@ -32,7 +33,7 @@ def experiment() -> Experiment:
     """The learned decoder and three baselines on the same 60/20/20 split of digits-upsample."""
     from sklearn.linear_model import Ridge
 
-    from kerasdl.experiments._resize import ResizeUpsampler
+    from kerasdl.resize_baselines import ResizeUpsampler
 
     ## Build the variants
     variants = [
@@ -52,11 +53,11 @@ def experiment() -> Experiment:
 
 
 ## Analyse
-def analyze(analysis) -> list[dict]:
+def analyze(analysis) -> list[Section]:
     """Error table, decoder learning curve, a grid of test digits through every model, findings."""
     entries = [v for v in analysis.record["variants"] if v["status"] == "completed"]
     return [_table(entries, analysis), _curve(analysis, entries), _images(analysis, entries),
-            {"kind": "text", "title": "What this run shows", "body": _findings(analysis, entries)}]
+            Text(title="What this run shows", body=_findings(analysis, entries))]
 
 
 def _learned_parameters(entry, analysis) -> int | None:
@@ -78,20 +79,21 @@ def _pixels(shape) -> int:
     return total
 
 
-def _table(entries, analysis) -> dict:
-    from kerasdl.experiments._conv_study import fit_seconds, metric
+def _table(entries, analysis) -> Table:
+    from kerasdl.report.study_helpers import entry_metric, fit_seconds
 
-    rows = [[e["label"], _learned_parameters(e, analysis), round(metric(e, "mse"), 5), round(metric(e, "mae"), 4),
-             round(metric(e, "r2"), 4), round(metric(e, "reconstruction_error_max"), 4), round(fit_seconds(e), 2)]
+    rows = [[e["label"], _learned_parameters(e, analysis), round(entry_metric(e, "mse"), 5),
+             round(entry_metric(e, "mae"), 4), round(entry_metric(e, "r2"), 4),
+             round(entry_metric(e, "reconstruction_error_max"), 4), round(fit_seconds(e), 2)]
             for e in entries]
-    return {"kind": "table", "title": "Reconstruction error on the held-out test digits",
-            "columns": ["model", "learned parameters", "MSE per pixel", "MAE per pixel", "R² (pixels)",
-                        "worst digit's MSE", "fit time (s)"],
-            "rows": rows,
-            "caption": "Pixels are in [0, 1]. The fixed upsamplers learn nothing; their fit only reads the sizes."}
+    return Table(title="Reconstruction error on the held-out test digits",
+                 columns=["model", "learned parameters", "MSE per pixel", "MAE per pixel", "R² (pixels)",
+                          "worst digit's MSE", "fit time (s)"],
+                 rows=rows,
+                 caption="Pixels are in [0, 1]. The fixed upsamplers learn nothing; their fit only reads the sizes.")
 
 
-def _curve(analysis, entries) -> dict:
+def _curve(analysis, entries) -> Lines:
     series = []
     for entry in entries:
         for key, what in (("loss", "training"), ("val_loss", "validation")):
@@ -99,11 +101,11 @@ def _curve(analysis, entries) -> dict:
             if curve:
                 series.append({"label": f"{entry['label']}: {what}", "x": list(range(1, len(curve) + 1)),
                                "y": curve})
-    return {"kind": "lines", "title": "Decoder training: MSE per epoch", "x_label": "epoch",
-            "y_label": "MSE per pixel", "log_y": True, "series": series}
+    return Lines(title="Decoder training: MSE per epoch", x_label="epoch",
+                 y_label="MSE per pixel", log_y=True, series=series)
 
 
-def _images(analysis, entries) -> dict:
+def _images(analysis, entries) -> Images:
     """Input, target and every model's output for the first SHOWN test digits, one row per kind.
 
     Every variant is scored on the same test rows in the same order (the harness shares the folds),
@@ -131,14 +133,14 @@ def _images(analysis, entries) -> dict:
         key = f"{entry['name']}/fold0"
         if f"{key}/y_score" in analysis.predictions:
             row(entry["name"], np.asarray(analysis.predictions[f"{key}/y_score"])[:SHOWN])
-    return {"kind": "images", "title": f"{len(index)} test digits: input, target and the output of each model",
-            "columns": len(index), "images": images,
-            "caption": "One row per kind, one column per test digit; every image on the same 0 (black) … 1 "
-                       "(white) scale."}
+    return Images(title=f"{len(index)} test digits: input, target and the output of each model",
+                  columns=len(index), images=images,
+                  caption="One row per kind, one column per test digit; every image on the same 0 (black) … 1 "
+                          "(white) scale.")
 
 
 def _findings(analysis, entries) -> str:
-    from kerasdl.experiments._conv_study import metric
+    from kerasdl.report.study_helpers import entry_metric
     from kerasdl.models.convolutional import transposed_conv_output_size
 
     by = {e["name"]: e for e in entries}
@@ -155,12 +157,12 @@ def _findings(analysis, entries) -> str:
             f"Output size (001:2131-2159): (i − 1)·s + k − 2p = ({i} − 1)·{s} + {k} − 2·{p} = {formula}; "
             f"kerasdl's transposed_conv_output_size gives {helper}, and the built Keras layer outputs {raw} before "
             f"the {p}-pixel crop that is padding p for a transposed convolution, {built} after it.")
-    ranked = sorted(entries, key=lambda e: metric(e, "mse"))
+    ranked = sorted(entries, key=lambda e: entry_metric(e, "mse"))
     if ranked:
-        listing = ", ".join(f"{e['name']} {metric(e, 'mse'):.5f}" for e in ranked)
+        listing = ", ".join(f"{e['name']} {entry_metric(e, 'mse'):.5f}" for e in ranked)
         out.append(f"Test MSE per pixel, best first: {listing}.")
     if decoder and "bilinear" in by:
-        ratio = metric(decoder, "mse") / metric(by["bilinear"], "mse")
+        ratio = entry_metric(decoder, "mse") / entry_metric(by["bilinear"], "mse")
         better = ratio < 1
         out.append(
             f"The learned decoder's error is {ratio:.2f}× bilinear interpolation's: "
@@ -171,16 +173,16 @@ def _findings(analysis, entries) -> str:
             out.append(
                 f"Against the linear map with about as many parameters (ridge: {_learned_parameters(ridge, analysis):,}"
                 f", decoder: {decoder['parameter_count']:,}) the decoder's error is "
-                f"{metric(decoder, 'mse') / metric(ridge, 'mse'):.2f}× ridge's: local kernels shared across the "
-                "image, with a nonlinearity between them, "
-                + ("do better than one dense linear map." if metric(decoder, "mse") < metric(ridge, "mse")
+                f"{entry_metric(decoder, 'mse') / entry_metric(ridge, 'mse'):.2f}× ridge's: local kernels shared "
+                "across the image, with a nonlinearity between them, "
+                + ("do better than one dense linear map." if entry_metric(decoder, "mse") < entry_metric(ridge, "mse")
                    else "do not beat one dense linear map on this run."))
         fold = decoder["folds"][0]
         if fold.get("best_epoch") and fold.get("epochs_run") and fold["best_epoch"] == fold["epochs_run"]:
             out.append(f"The decoder's validation error was still falling at its last epoch ({fold['epochs_run']}): "
                        "more epochs would lower it further.")
         out.append(
-            f"It is not an inverse: its error on the test digits is {metric(decoder, 'mse'):.5f} per pixel, "
+            f"It is not an inverse: its error on the test digits is {entry_metric(decoder, 'mse'):.5f} per pixel, "
             "not 0 — averaging four pixels into one discards detail that no upsampler can recover exactly, "
             "which is the notes' distinction between a transposed convolution and a deconvolution.")
     return "\n\n".join(out)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.harness import Analysis, Experiment
+from kerasdl.report.sections import Section, Table, Text
 
 NAME = "worked-examples"
 TITLE = "The notes' worked numbers recomputed with Keras layers (notes vs computed, errata flagged)"
@@ -52,7 +53,7 @@ def _agreement(row: dict[str, Any]) -> str:
     return f"NO: mismatch (tolerance {within})"
 
 
-def results_table(found: list[dict[str, Any]]) -> dict[str, Any]:
+def results_table(found: list[dict[str, Any]]) -> Table:
     from kerasdl.experiments._worked_common import format_value
 
     def note(row):
@@ -60,19 +61,19 @@ def results_table(found: list[dict[str, Any]]) -> dict[str, Any]:
             return ""
         return ("CATALOG §6: " if row["catalog"] else "new (not in CATALOG §6): ") + row["erratum"]
 
-    return {
-        "kind": "table", "title": "Worked examples: the notes' value vs Keras",
-        "caption": "One row per worked number. Agreement is within the notes' printed precision (half a unit "
-                   "of their last digit) unless the tolerance says otherwise. Erratum rows show the notes' "
-                   "wrong value and our computed value, which equals the correct one.",
-        "columns": ["example", "source", "notes' value", "computed value", "agreement", "erratum note"],
-        "rows": [[r["example"], r["source"], format_value(r["notes_value"]), format_value(r["computed_value"]),
-                  _agreement(r), note(r)] for r in found],
-        "row_status": [r["status"] for r in found],
-    }
+    return Table(
+        title="Worked examples: the notes' value vs Keras",
+        caption="One row per worked number. Agreement is within the notes' printed precision (half a unit "
+                "of their last digit) unless the tolerance says otherwise. Erratum rows show the notes' "
+                "wrong value and our computed value, which equals the correct one.",
+        columns=["example", "source", "notes' value", "computed value", "agreement", "erratum note"],
+        rows=[[r["example"], r["source"], format_value(r["notes_value"]), format_value(r["computed_value"]),
+               _agreement(r), note(r)] for r in found],
+        row_status=[r["status"] for r in found],
+    )
 
 
-def size_table() -> dict[str, Any]:
+def size_table() -> Table:
     """Part of the output-size grid, with every formula variant side by side."""
     from kerasdl.experiments._worked_common import format_value
     from kerasdl.experiments._worked_conv import size_grid
@@ -85,19 +86,19 @@ def size_table() -> dict[str, Any]:
                            g["formula_whole_pad"]])
         differs = g["formula_whole_pad"] != g["keras_same"] or not float(g["unfloored_valid"]).is_integer()
         status.append("info" if differs else "ok")
-    return {
-        "kind": "table", "title": "Output size: ⌊(W − F + 2P)/S⌋ + 1 vs Keras",
-        "caption": "Real Keras Conv2D output lengths for input W, kernel F, stride S. 'valid' is P = 0; 'same' "
-                   "is ⌈W/S⌉, which the formula gives with P = (F−1)/2 (half a pixel for even F). Rows marked "
-                   "info: the formula without the floor (004:819 as printed) is not an integer, or the "
-                   "whole-pixel symmetric P = ⌊(F−1)/2⌋ misses Keras's 'same' size.",
-        "columns": ["W", "F", "S", "Keras valid", "⌊(W−F)/S⌋+1", "(W−F)/S+1 (no floor)", "Keras same",
-                    "⌈W/S⌉", "formula, P=(F−1)/2", "formula, P=⌊(F−1)/2⌋"],
-        "rows": table_rows, "row_status": status,
-    }
+    return Table(
+        title="Output size: ⌊(W − F + 2P)/S⌋ + 1 vs Keras",
+        caption="Real Keras Conv2D output lengths for input W, kernel F, stride S. 'valid' is P = 0; 'same' "
+                "is ⌈W/S⌉, which the formula gives with P = (F−1)/2 (half a pixel for even F). Rows marked "
+                "info: the formula without the floor (004:819 as printed) is not an integer, or the "
+                "whole-pixel symmetric P = ⌊(F−1)/2⌋ misses Keras's 'same' size.",
+        columns=["W", "F", "S", "Keras valid", "⌊(W−F)/S⌋+1", "(W−F)/S+1 (no floor)", "Keras same",
+                 "⌈W/S⌉", "formula, P=(F−1)/2", "formula, P=⌊(F−1)/2⌋"],
+        rows=table_rows, row_status=status,
+    )
 
 
-def summary(found: list[dict[str, Any]]) -> dict[str, Any]:
+def summary(found: list[dict[str, Any]]) -> Text:
     """What this run found, every number computed here."""
     from kerasdl.experiments import _worked_conv, _worked_dense
     from kerasdl.experiments._worked_common import format_value
@@ -139,10 +140,10 @@ def summary(found: list[dict[str, Any]]) -> dict[str, Any]:
         "Padding changes values, not just sizes: with stride 2, Keras 'same' on the notes' 6×6 image pads "
         f"one pixel at the bottom/right only and gives {format_value(demo['keras_same'])}; the notes' 1-pixel "
         f"zero frame followed by stride 2 gives {format_value(demo['frame_then_stride'])}.")
-    return {"kind": "text", "title": "What this run found", "body": "\n\n".join(paragraphs)}
+    return Text(title="What this run found", body="\n\n".join(paragraphs))
 
 
-def analyze(analysis: Analysis) -> list[dict[str, Any]]:
+def analyze(analysis: Analysis) -> list[Section]:
     """No dataset and no variants: the whole study is these sections."""
     import keras
 

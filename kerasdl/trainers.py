@@ -20,11 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AdversarialTrainer", "Inputs", "RuleTrainer", "SamplingTrainer", "Trainer"]
+__all__ = ["AdversarialTrainer", "Inputs", "RuleTrainer", "SamplingTrainer", "Trainer", "make_optimizer"]
 
 #: What one split looks like to a trainer: an (x, y) pair of arrays or dicts of arrays (y is None
 #: when the task has no target), or a `tf.data.Dataset` of batches that the dataset's pipeline made.
 Inputs = Any
+
+
+def make_optimizer(name: str, learning_rate: float, **options: Any) -> Any:
+    """A fresh Keras optimizer by its name (`adam`, `sgd`, ...) with a learning rate and its options
+    (momentum, nesterov, ...): what a variant or a search trial compiles with."""
+    import keras
+
+    return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate, **options}})
 
 
 def _unpack(data: Inputs) -> tuple[Any, Any]:

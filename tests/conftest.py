@@ -6,12 +6,17 @@ import csv
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+# A report section that raises while it is drawn fails the test instead of becoming a note on the page
+# (kerasdl/report/study_sections.py); set here so that `kerasdl` subprocesses of the tests inherit it.
+os.environ["KERASDL_STRICT_REPORTS"] = "1"
 
 # Strings a report must escape: they reach titles, labels, tick labels, table cells and <pre>.
 XSS_CLASS = "<script>alert(1)</script>"
@@ -98,7 +103,7 @@ def _study_sections(rng: np.random.Generator) -> list[dict[str, Any]]:
 
 def _write_run(out: Path, run_id: str, task: str, *, predictions: bool, history: bool,
                n_variants: int = 3, n_folds: int = 3, sections: bool = False) -> Path:
-    from kerasdl import metrics
+    from kerasdl import metrics, tasks
 
     rng = np.random.default_rng(7)
     experiment_name = f"heart-{XSS_MARKUP}"
@@ -145,10 +150,9 @@ def _write_run(out: Path, run_id: str, task: str, *, predictions: bool, history:
             key = f"{name}/fold{fold}"
             arrays.update({f"{key}/y_true": y, f"{key}/y_score": scores,
                            f"{key}/index": np.arange(fold * per_fold, (fold + 1) * per_fold)})
-            fold_metrics.append(metrics.metrics_for_task(task, y, scores, class_names=class_names or None,
-                                                         n_features=13))
-            if task != "regression":
-                matrix += metrics.confusion_matrix(y, scores.argmax(axis=1), labels=list(range(k)))
+            fold_metrics.append(tasks.get(task).metrics(y, scores, class_names=class_names, n_features=13))
+            if tasks.get(task).confusion(y, scores, k) is not None:
+                matrix += tasks.get(task).confusion(y, scores, k)
         keys = sorted({key for found in fold_metrics for key in found})
         summary = {key: metrics.summarize_folds([f.get(key, math.nan) for f in fold_metrics]) for key in keys}
         is_keras = kind == "keras"
@@ -165,7 +169,7 @@ def _write_run(out: Path, run_id: str, task: str, *, predictions: bool, history:
             "error": (f"loss became NaN/inf in fold {diverge_fold + 1}; TerminateOnNaN stopped it {XSS_CLASS}"
                       if diverge_fold is not None else None),
             "metrics": summary,
-            "confusion_matrix": matrix.tolist() if task != "regression" else None,
+            "confusion_matrix": matrix.tolist() if matrix.any() else None,
             "folds": fold_entries,
             "timings": {"fit_s": sum(f["fit_s"] for f in fold_entries), "evaluate_s": 0.15, "total_s": 9.0},
             "model_summary": [
@@ -175,7 +179,7 @@ def _write_run(out: Path, run_id: str, task: str, *, predictions: bool, history:
             ] if is_keras else [],
             "artifacts": {"model": f"models/{name}.keras", "tensorboard": f"tensorboard/{name}"} if is_keras else {},
         })
-    headline = metrics.HEADLINE[task]
+    headline = tasks.get(task).headline
     record = {
         "schema_version": 1, "run_id": run_id, "status": "diverged", "error": None,
         "started": "2026-11-25T14:00:00+00:00", "finished": "2026-11-25T14:00:42+00:00", "duration_s": 42.5,
@@ -232,5 +236,104 @@ def fake_run_dir(tmp_path: Path) -> Callable[..., Path]:
         run_id = f"20261125-1400{next(sequence):02d}-1a2b"
         return _write_run(tmp_path / "reports", run_id, task, predictions=predictions, history=history,
                           n_variants=n_variants, n_folds=n_folds, sections=sections)
+
+    return make
+
+
+# --------------------------------------------------------------------------- a run of any registered task
+def _task_arrays(task: str, rng: np.random.Generator, n: int, shape: tuple[int, ...] | None) -> dict[str, Any]:
+    """Held-out truth and imperfect scores of one fold in the layout `task.scores` stores."""
+    k = 3
+    if task == "binary":
+        y = (rng.random(n) < 0.45).astype(int)
+        return {"y": y, "scores": _fake_scores("binary", y, 1.5, rng, 2), "class_names": ["no", XSS_CLASS]}
+    if task == "multiclass":
+        y = rng.integers(0, k, size=n)
+        return {"y": y, "scores": _fake_scores("multiclass", y, 1.5, rng, k),
+                "class_names": ["setosa", XSS_CLASS, "virginica"]}
+    if task == "regression":
+        y = rng.normal(50, 10, size=n)
+        return {"y": y, "scores": _fake_scores("regression", y, 1.5, rng, 1), "class_names": []}
+    if task == "reconstruction":
+        y = rng.random((n, *(shape or (8, 8)))).astype(np.float32)
+        return {"y": y, "scores": np.clip(y + rng.normal(0, 0.1, y.shape), 0, 1).astype(np.float32),
+                "class_names": []}
+    if task == "tagging":
+        steps = 6
+        y = rng.integers(0, k, size=(n, steps))
+        for row, length in enumerate(rng.integers(2, steps + 1, size=n)):
+            y[row, length:] = -1  # padding after each sentence
+        logits = rng.normal(scale=1.0, size=(n, steps, k))
+        np.put_along_axis(logits, np.clip(y, 0, None)[..., None], 2.0, axis=-1)
+        e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return {"y": y, "scores": (e / e.sum(axis=-1, keepdims=True)).astype(np.float32),
+                "class_names": ["NOUN", XSS_CLASS, "VERB"]}
+    if task == "generation":
+        if shape:  # image-like samples
+            real = rng.random((n, *shape)).astype(np.float32)
+            return {"y": real, "scores": rng.random((n, *shape)).astype(np.float32), "class_names": []}
+        # the notes' 1-D GAN: heights N(150, 30); the generator is close but a little narrow
+        return {"y": rng.normal(150, 30, size=(n, 1)).astype(np.float32),
+                "scores": rng.normal(155, 25, size=(n, 1)).astype(np.float32), "class_names": []}
+    raise NotImplementedError(f"tests/conftest.py has no fake predictions for task {task!r}: add them to _task_arrays")
+
+
+def write_task_run(out: Path, task: str, *, shape: tuple[int, ...] | None = None, confusion: bool = True,
+                   dataset_task: str | None = None) -> Path:
+    """A small run record + predictions.npz of any registered task: two variants, two folds, XSS in the texts.
+
+    `shape`: sample shape for reconstruction/generation; `confusion=False` leaves the recorded matrix
+    out (the report then computes it from predictions.npz); `dataset_task` overrides the task name the
+    record shows (an old record's unknown task)."""
+    from kerasdl import metrics, tasks
+
+    rng = np.random.default_rng(11)
+    kind = tasks.get(task)
+    run_dir = out / f"{task}-{XSS_MARKUP}" / "20261201-120000-abcd"
+    run_dir.mkdir(parents=True)
+    arrays: dict[str, np.ndarray] = {}
+    variants, class_names = [], []
+    for name, label in (("first", f"Model {XSS_MARKUP}"), ("second", "Model two")):
+        fold_metrics, matrix = [], None
+        for fold in range(2):
+            made = _task_arrays(task, rng, 40, shape)
+            class_names = made["class_names"]
+            key = f"{name}/fold{fold}"
+            arrays.update({f"{key}/y_true": made["y"], f"{key}/y_score": made["scores"],
+                           f"{key}/index": np.arange(fold * 40, (fold + 1) * 40)})
+            fold_metrics.append(kind.metrics(made["y"], made["scores"], class_names=class_names, n_features=4))
+            found = kind.confusion(made["y"], made["scores"], max(len(class_names), 1))
+            if found is not None:
+                matrix = found if matrix is None else matrix + found
+        keys = sorted({key for found in fold_metrics for key in found})
+        variants.append({
+            "name": name, "label": label, "kind": "keras", "builder": "mlp", "api": "sequential",
+            "status": "completed", "error": None,
+            "metrics": {key: metrics.summarize_folds([f.get(key, math.nan) for f in fold_metrics]) for key in keys},
+            "confusion_matrix": matrix.tolist() if confusion and matrix is not None else None,
+            "folds": [{"fold": fold, "status": "completed", "epochs_run": 3} for fold in range(2)],
+            "model_summary": [], "artifacts": {},
+        })
+    record = {
+        "schema_version": 1, "run_id": run_dir.name, "status": "completed", "error": None, "seed": 0, "quick": True,
+        "experiment": {"name": run_dir.parent.name, "title": f"A {task} run {XSS_CLASS}",
+                       "evaluation": {"kind": "cv", "folds": 2}},
+        "dataset": {"name": f"toy {XSS_MARKUP}", "task": dataset_task or task, "n_samples": 80,
+                    "class_names": class_names, "input_shape": [4]},
+        "environment": {"python": "3.11"}, "variants": variants, "sections": [],
+    }
+    (run_dir / "run.json").write_text(json.dumps(_json_safe(record), allow_nan=False), encoding="utf-8")
+    np.savez_compressed(run_dir / "predictions.npz", **arrays)
+    return run_dir
+
+
+@pytest.fixture()
+def task_run_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: `task_run_dir(task, shape=None, confusion=True, dataset_task=None)` → a run folder
+    (write_task_run) under its own folder of tmp_path."""
+    sequence = itertools.count()
+
+    def make(task: str, **options: Any) -> Path:
+        return write_task_run(tmp_path / f"tasks{next(sequence)}", task, **options)
 
     return make

@@ -18,7 +18,7 @@ from test_report_browser import _screenshot, _Watched, browser, chromium_path  #
 
 from kerasdl.errors import UserError
 from kerasdl.report import render_compare, render_index, render_search
-from kerasdl.tuning_results import load_search
+from kerasdl.tuning.results import load_search
 
 XSS = "<script>alert(1)</script>"
 XSS_IMG = '<img src=x onerror="window.__xss=1">'

@@ -15,11 +15,12 @@ keras = pytest.importorskip("keras")
 
 from kerasdl import data, models  # noqa: E402
 from kerasdl.data.derived import average_pool  # noqa: E402
-from kerasdl.experiments import _conv_study as study  # noqa: E402
+from kerasdl import probes  # noqa: E402
 from kerasdl.experiments import classic_cnns, fixed_kernels, upsampling  # noqa: E402
-from kerasdl.experiments._resize import ResizeUpsampler  # noqa: E402
 from kerasdl.models.convolutional import dilated_receptive_field, stacked_receptive_field  # noqa: E402
-from kerasdl.training import _model_summary  # noqa: E402
+from kerasdl.report import study_helpers  # noqa: E402
+from kerasdl.resize_baselines import ResizeUpsampler  # noqa: E402
+from kerasdl.harness.fold import _model_summary  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------ receptive field
@@ -43,17 +44,17 @@ def test_stacked_receptive_field_counts_strides_and_pools():
 ])
 def test_receptive_field_read_from_built_models(builder, hyper, field):
     model = models.build(builder, (8, 8, 1), 10, filters=(4, 8), **hyper)
-    assert study.receptive_field_of(model)["receptive_field"] == field
+    assert probes.receptive_field_of(model)["receptive_field"] == field
 
 
 # --------------------------------------------------------------------------------------- probes
 
 def test_shift_images_moves_pixels_and_fills_with_zeros():
     x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
-    down_right = study.shift_images(x, 1, 1)[0, :, :, 0]
+    down_right = probes.shift_images(x, 1, 1)[0, :, :, 0]
     assert np.array_equal(down_right[1:, 1:], x[0, :3, :3, 0])
     assert not down_right[0].any() and not down_right[:, 0].any()
-    up_left = study.shift_images(x, -1, -1)[0, :, :, 0]
+    up_left = probes.shift_images(x, -1, -1)[0, :, :, 0]
     assert np.array_equal(up_left[:3, :3], x[0, 1:, 1:, 0]) and not up_left[3].any()
 
 
@@ -70,7 +71,7 @@ def test_shifted_accuracy_probe_averages_the_four_one_pixel_shifts():
     for i in range(8):
         x[i, 4, i, 0] = 1.0
     arrays = type("Arrays", (), {"x_test": x, "y_test": np.arange(8)})()
-    found = study.shifted_accuracy_probe()(_BrightestColumn(), arrays)
+    found = probes.shifted_accuracy_probe()(_BrightestColumn(), arrays)
     assert found["accuracy"] == 1.0
     # Up/down keep the column: all right. Right/left move it, so all wrong — except the dot in column 0
     # pushed out of the image: a blank image has its "brightest" column at 0, by luck the right class.
@@ -81,7 +82,7 @@ def test_shifted_accuracy_probe_averages_the_four_one_pixel_shifts():
 def test_first_convolution_commutes_with_a_shift_away_from_the_border():
     model = models.build("cnn", (8, 8, 1), 10, filters=(4, 8))
     x = np.random.default_rng(0).random((4, 8, 8, 1)).astype(np.float32)
-    assert study._first_conv_equivariance(model, x) < 1e-5
+    assert probes._first_conv_equivariance(model, x) < 1e-5
 
 
 # ------------------------------------------------------------------------------- record helpers
@@ -95,16 +96,16 @@ def test_global_pooling_cuts_the_dense_layer_to_one_input_per_channel():
     dense = {}
     for pool in ("global_avg", "global_max", None, "max"):
         entry = _entry(models.build("cnn", (8, 8, 1), 10, filters=filters, dense_units=(units,), pool=pool))
-        dense[pool] = study.layer_params(entry, names=("dense_1",))
+        dense[pool] = study_helpers.layer_params(entry, names=("dense_1",))
     assert dense["global_avg"] == dense["global_max"] == (32 + 1) * units
     assert dense[None] == (8 * 8 * 32 + 1) * units
     assert dense["max"] == (2 * 2 * 32 + 1) * units
-    shape = study.feature_shape(_entry(models.build("cnn", (8, 8, 1), 10, filters=filters, pool=None)))
+    shape = study_helpers.feature_shape(_entry(models.build("cnn", (8, 8, 1), 10, filters=filters, pool=None)))
     assert shape == "8×8×32"
 
 
 def test_accuracy_noise_is_the_binomial_standard_error():
-    assert study.accuracy_noise(0.98, 360) == pytest.approx((0.98 * 0.02 / 360) ** 0.5)
+    assert study_helpers.accuracy_noise(0.98, 360) == pytest.approx((0.98 * 0.02 / 360) ** 0.5)
 
 
 # ---------------------------------------------------------------------------- upsampling study

@@ -12,13 +12,12 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from kerasdl import data, models  # noqa: E402
+from kerasdl import data, measures, models  # noqa: E402
+from kerasdl import losses as robust  # noqa: E402
 from kerasdl.errors import UserError  # noqa: E402
-from kerasdl.experiments import _feedforward_measures as measures  # noqa: E402
-from kerasdl.experiments import _sections as sections  # noqa: E402
-from kerasdl.experiments import _robust_losses as robust  # noqa: E402
 from kerasdl.experiments.optimizers import OPTIMIZERS, updates_per_epoch  # noqa: E402
 from kerasdl.models.feedforward import perceptron_learning_rule  # noqa: E402
+from kerasdl.report import study_helpers as sections  # noqa: E402
 
 
 # --- perceptron-logic ---------------------------------------------------------------------------------

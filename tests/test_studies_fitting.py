@@ -29,7 +29,7 @@ def _mlp(initializer, activation="tanh", depth=3, width=16, inputs=8, outputs=3)
 
 
 def test_zeros_initialisation_leaves_every_unit_identical():
-    from kerasdl.experiments._fitting_probes import activation_statistics
+    from kerasdl.probes import activation_statistics
 
     x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
     stats = activation_statistics(_mlp("zeros", "relu"), x)
@@ -40,7 +40,7 @@ def test_zeros_initialisation_leaves_every_unit_identical():
 
 
 def test_large_normal_initialisation_saturates_tanh_and_small_one_shrinks_the_signal():
-    from kerasdl.experiments._fitting_probes import activation_statistics
+    from kerasdl.probes import activation_statistics
 
     x = np.random.default_rng(1).normal(size=(128, 8)).astype("float32")
     large = activation_statistics(_mlp({"class_name": "RandomNormal", "config": {"stddev": 1.0}}, width=64), x)
@@ -53,7 +53,7 @@ def test_large_normal_initialisation_saturates_tanh_and_small_one_shrinks_the_si
 def test_epoch_clock_and_initial_weights_record_the_fit():
     import keras
 
-    from kerasdl.experiments._fitting_probes import EpochClock, InitialWeights
+    from kerasdl.callbacks import EpochClock, InitialWeights
 
     model = _mlp("glorot_uniform")
     model.compile(optimizer=keras.optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
@@ -73,7 +73,7 @@ def test_epoch_clock_and_initial_weights_record_the_fit():
 def test_error_rates_match_a_model_with_known_outputs():
     import keras
 
-    from kerasdl.experiments._fitting_probes import error_rates
+    from kerasdl.probes import error_rates
 
     probabilities = np.array([0.7, 0.2, 0.1])
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="softmax")])

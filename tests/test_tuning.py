@@ -179,7 +179,7 @@ def test_consecutive_failures_stop_the_search_with_its_reason(tmp_path):
     record = json.loads((folder / "search.json").read_text())
     assert record["status"] == "failed"
     assert "consecutive failures exceeded the limit of 3" in record["error"]
-    from kerasdl.tuning_results import load_search
+    from kerasdl.tuning.results import load_search
 
     assert [t.status for t in load_search(folder).trials] == ["failed"] * 3  # keras-tuner's limit, then stop
     assert stderr.count("broken training loop") >= 3
@@ -233,7 +233,7 @@ def test_grid_refuses_a_continuous_range_before_writing_anything(tmp_path):
 
 
 def test_enumerate_continuous_includes_both_ends(tmp_path):
-    from kerasdl import tuning_session
+    from kerasdl.tuning import session as tuning_session
 
     unit = tuning.load_unit(str(write_search(tmp_path, CONTINUOUS)))
     said = []
@@ -291,7 +291,7 @@ def test_malformed_search_files_are_user_errors(tmp_path, text, expected):
 def test_manual_without_a_list_and_unknown_manual_names(tmp_path):
     with pytest.raises(UserError, match="no MANUAL"):
         tuning.SearchSettings(strategy="manual").checked(tuning.load_unit(str(write_search(tmp_path, CONTINUOUS))))
-    from kerasdl import tuning_session
+    from kerasdl.tuning import session as tuning_session
 
     typo = write_search(tmp_path, FAILING.replace('MANUAL = [{"mode": "ok"', 'MANUAL = [{"mood": "ok"'), "typo.py")
     with pytest.raises(UserError, match="closest: mode"):
@@ -324,10 +324,39 @@ def test_compare_runs_the_four_strategies_on_one_budget(tmp_path):
 
 
 def test_manual_search_respects_the_trial_budget(tmp_path):
-    from kerasdl import tuning_session
+    from kerasdl.tuning import session as tuning_session
 
     unit = tuning.load_unit("mlp-heart")
     prepared = tuning_session.prepare(unit, tuning.SearchSettings(strategy="manual", max_trials=2, quick=True,
                                                                   out=tmp_path, quiet=True))
     tuner = prepared.tuner(overwrite=True)
     assert tuner.oracle.max_trials == 2 and tuner.oracle.configurations == list(unit.manual[:2])
+
+
+# -- keras-tuner internals -------------------------------------------------------------------------------
+def test_the_keras_tuner_internals_kerasdl_uses_are_still_there():
+    """kerasdl/tuning/_keras_tuner_private.py is the one module that uses keras-tuner internals (no public
+    API does its job); after a keras-tuner upgrade this test names exactly what moved or changed."""
+    import keras_tuner
+
+    from kerasdl.tuning import _keras_tuner_private as private
+
+    problems = private.problems()
+    assert not problems, (
+        f"keras-tuner {keras_tuner.__version__} (kerasdl was written against {private.TESTED_WITH}) no longer "
+        "provides what kerasdl/tuning/_keras_tuner_private.py uses: " + "; ".join(problems)
+        + ". Adapt that module (and only it), then this test.")
+
+
+def test_only_the_private_module_imports_keras_tuner_internals():
+    import ast
+
+    package = Path(tuning.__file__).parent
+    users = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.startswith("keras_tuner.src") for name in names):
+                users.add(path.name)
+    assert users == {"_keras_tuner_private.py"}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_tuning import TOY_DATA, write_search
 
-from kerasdl import tuning_distributed
+from kerasdl.tuning import distributed as tuning_distributed
 from kerasdl.cli import main
 from kerasdl.errors import UserError
 

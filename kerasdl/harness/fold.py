@@ -18,6 +18,7 @@ import numpy as np
 from kerasdl import runs
 from kerasdl.data.dataset import Dataset
 from kerasdl.folds import Fold, encode
+from kerasdl.trainers import make_optimizer
 
 from .control import STOP_REQUESTED, Progress
 from .spec import FoldArrays, Variant
@@ -198,8 +199,7 @@ class FoldFitter:
         monitor = resolve_monitor(variant, trainer, self.task)
         keras.utils.set_random_seed(self.seed)  # same seed → same weights and shuffles → same metrics
         model = build_model(variant, _input_shape(arrays.x_train), self.task.output_units(self.dataset), self.task)
-        optimizer = keras.optimizers.get({"class_name": variant.optimizer, "config": {
-            "learning_rate": variant.learning_rate, **variant.optimizer_options}})
+        optimizer = make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
         trainer.compile(model, optimizer=optimizer, loss=variant.loss or self.task.loss(),
                         metrics=self.task.compile_metrics())
         entry["parameter_count"] = _parameter_count(model)

@@ -56,11 +56,10 @@ def _check_callable_builder(variant: Variant) -> None:
 
 
 def _check_optimizer(variant: Variant) -> None:
-    import keras
+    from kerasdl.trainers import make_optimizer
 
     try:
-        keras.optimizers.get({"class_name": variant.optimizer, "config": {
-            "learning_rate": variant.learning_rate, **variant.optimizer_options}})
+        make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
     except (ValueError, TypeError) as error:
         raise UserError(f"variant {variant.name!r}: optimizer {variant.optimizer!r} with options "
                         f"{variant.optimizer_options} is not accepted by Keras ({str(error).splitlines()[0]})"

@@ -62,6 +62,7 @@ def perceptron_predict(X: np.ndarray, weights: np.ndarray, bias: float) -> np.nd
     return (np.asarray(X, dtype=float) @ weights + bias > 0).astype(int)
 
 
+@keras.saving.register_keras_serializable(package="kerasdl")
 class PerceptronRule(keras.Model):
     """The notes' learning rule as a Keras model, so the harness can train it like any other variant.
 
@@ -74,7 +75,7 @@ class PerceptronRule(keras.Model):
 
     def __init__(self, n_inputs: int, *, eta: float = 0.1, seed: int | None = 0, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.eta = float(eta)
+        self.n_inputs, self.eta, self.seed = int(n_inputs), float(eta), seed
         start = (keras.initializers.Zeros() if seed is None
                  else keras.initializers.RandomNormal(0.0, 0.01, seed=seed))
         self.kernel = self.add_weight(shape=(n_inputs, 1), initializer=start, name="kernel")
@@ -86,6 +87,9 @@ class PerceptronRule(keras.Model):
     @property
     def metrics(self):
         return [self.error_rate, self.mistake_count]
+
+    def get_config(self):
+        return {**super().get_config(), "n_inputs": self.n_inputs, "eta": self.eta, "seed": self.seed}
 
     def call(self, x):
         return keras.ops.cast(keras.ops.matmul(x, self.kernel) + self.bias > 0, "float32")

@@ -6,9 +6,11 @@ is escaped by Jinja2's autoescaping.
 
 Modules: `run_page` (one run's page), `index_page` (reports/index.html), `search_page` and
 `search_figures` (a hyperparameter search's page and the strategy comparison), `run_files` (reading a
-record), `metric_tables`, `prediction_sections` (confusion, ROC/PR, thresholds, regression),
-`study_sections` (an experiment's own "sections"), `figures` / `section_figures` (matplotlib → SVG),
-`ranking` (best variant), `formatting`, `templating` (Jinja2 + atomic write).
+record), `metric_tables`, `prediction_sections` (the sections a task draws from stored predictions:
+confusion, ROC/PR, thresholds, regression, generated samples), `sections` (the typed sections an
+experiment's `analyze` hook returns: Table, Lines, Bars, Images, Boundaries, Text), `study_sections`
+(drawing those), `study_helpers` (record readers and section builders the studies share), `figures` /
+`section_figures` (matplotlib → SVG), `ranking` (best variant), `formatting`, `templating`.
 
 The functions import their modules on first use, so `import kerasdl.report` stays as cheap as
 `import kerasdl` (matplotlib, pandas and scikit-learn load only when a page is rendered).

@@ -108,7 +108,7 @@ def collect_runs(out: Path) -> list[dict[str, Any]]:
 
 
 def _search_summary(strategy_dir: Path) -> dict[str, Any]:
-    """Status, trial counts and best score of one search, from its own files (kerasdl.tuning_results)."""
+    """Status, trial counts and best score of one search, from its own files (kerasdl.tuning.results)."""
     from kerasdl.tuning.results import load_search
 
     found = load_search(strategy_dir)

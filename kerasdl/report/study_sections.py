@@ -1,22 +1,39 @@
 """Study sections: results an experiment's `analyze` hook stores in run.json under "sections"
 (docs/run-record.md), turned into what run.html.j2 lays out.
 
-A section that cannot be drawn (unknown kind, malformed data) becomes a note on the page instead of
-stopping the report: the standard sections are still worth reading.
+A section is first checked by building its typed section (kerasdl.report.sections). One that does
+not fit its kind (unknown kind, malformed data: a record is data, possibly written by an older or a
+user's script) becomes a note on the page instead of stopping the report: the standard sections are
+still worth reading. A well-formed section that raises while it is drawn is our bug: by default it
+is a note too, but in strict mode (`set_strict(True)` or KERASDL_STRICT_REPORTS=1, which the test
+suite sets) it raises, so a test cannot pass over a report that silently lost a figure.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 from . import section_figures
+from .sections import KINDS as _KINDS
+from .sections import ROW_STATUSES, SectionError, from_record
 
-__all__ = ["ROW_STATUSES", "study_sections"]
+__all__ = ["ROW_STATUSES", "is_strict", "set_strict", "study_sections"]
 
-ROW_STATUSES = ("ok", "erratum", "mismatch", "info")
-_KINDS = ("table", "lines", "bars", "images", "boundaries", "text")
+_strict: bool | None = None  # None: follow the KERASDL_STRICT_REPORTS environment variable
+
+
+def set_strict(flag: bool | None) -> None:
+    """Raise (True) or note on the page (False) when a well-formed section fails to draw; None goes
+    back to the KERASDL_STRICT_REPORTS environment variable ("1" = strict; default off)."""
+    global _strict
+    _strict = flag
+
+
+def is_strict() -> bool:
+    return _strict if _strict is not None else os.environ.get("KERASDL_STRICT_REPORTS") == "1"
 
 
 def _cell(value: Any) -> str:
@@ -67,6 +84,25 @@ def _figure(kind: str, section: dict[str, Any], key: str) -> str:
     return section_figures.boundaries_figure(section.get("panels") or [], key=key)
 
 
+def _checked(section: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The section's normalised record, or None and why it cannot be drawn (unknown kind, malformed)."""
+    kind = section.get("kind")
+    if kind not in _KINDS:
+        return None, f"section kind {kind!r} is not one this report draws ({', '.join(_KINDS)})"
+    try:
+        return from_record(section).to_record(), ""
+    except SectionError as exc:
+        return None, f"this {kind} section could not be drawn: {exc.received} (expected {exc.expected})"
+
+
+def _drawn(kind: str, section: dict[str, Any], anchor: str) -> dict[str, Any]:
+    if kind == "table":
+        return _table(section)
+    if kind == "text":
+        return {"paragraphs": _paragraphs(section.get("body"))}
+    return {"svg": _figure(kind, section, key=anchor)}
+
+
 def study_sections(record: dict[str, Any]) -> list[dict[str, Any]]:
     """One entry per section, in the record's order: {anchor, kind, title, caption, + what the kind needs}."""
     sections = record.get("sections")
@@ -80,17 +116,15 @@ def study_sections(record: dict[str, Any]) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"anchor": f"study-{position + 1}", "kind": kind,
                                  "title": str(section.get("title") or f"Analysis {position + 1}"),
                                  "caption": str(section.get("caption") or "")}
-        try:
-            if kind == "table":
-                entry.update(_table(section))
-            elif kind == "text":
-                entry["paragraphs"] = _paragraphs(section.get("body"))
-            elif kind in _KINDS:
-                entry["svg"] = _figure(kind, section, key=entry["anchor"])
-            else:
-                entry.update(kind="note", note=f"section kind {kind!r} is not one this report draws "
-                                               f"({', '.join(_KINDS)})")
-        except (TypeError, ValueError, KeyError, IndexError) as exc:
-            entry.update(kind="note", note=f"this {kind} section could not be drawn: {exc}")
+        checked, note = _checked(section)
+        if checked is not None:
+            try:
+                entry.update(_drawn(kind, checked, entry["anchor"]))
+            except (TypeError, ValueError, KeyError, IndexError) as exc:
+                if is_strict():
+                    raise
+                note = f"this {kind} section could not be drawn: {exc}"
+        if note:
+            entry.update(kind="note", note=note)
         entries.append(entry)
     return entries

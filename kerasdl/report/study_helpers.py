@@ -1,10 +1,11 @@
-"""Report sections and record readers that the studies share (docs/run-record.md, "sections").
+"""Section builders and record readers that the studies share (docs/run-record.md, "sections").
 
 The standard report already has a metrics table and one learning curve per variant; a comparison
 study also needs the variants *overlaid*, a compact "what did each cost and score" table, and
 numbers read back from the run record for its prose. All of it is built here from what the harness
-hands the `analyze` hook (`Analysis`): history rows and the run record. No TensorFlow: these only
-reshape numbers, so the analyze hooks can be tested on a hand-made record.
+hands the `analyze` hook (`Analysis`): history rows and the run record, as typed sections
+(kerasdl.report.sections). No TensorFlow, no matplotlib: these only reshape numbers, so experiment
+scripts import them at their top and the analyze hooks can be tested on a hand-made record.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from .sections import Lines, Table
+
 __all__ = ["labels", "metric", "metric_mean", "fold_probes", "probe_values", "overlaid_curves",
-           "comparison_table", "fmt", "number", "clearly_lower"]
+           "comparison_table", "fmt", "number", "clearly_lower", "entry_metric", "probe_mean", "probe_value",
+           "fit_seconds", "layer_params", "feature_shape", "val_loss_section", "still_improving",
+           "accuracy_noise"]
 
 
 # -- reading the record ------------------------------------------------------------------------------
@@ -34,8 +41,7 @@ def metric(record: dict[str, Any], variant: str, name: str) -> float:
     """Mean over folds of a held-out metric of the variant called `variant`, NaN when it has none
     (failed, diverged, or not in the record)."""
     entry = next((v for v in record.get("variants", []) if v["name"] == variant), None)
-    value = metric_mean(entry, name) if entry is not None else None
-    return float("nan") if value is None else value
+    return entry_metric(entry, name) if entry is not None else float("nan")
 
 
 def fold_probes(record: dict[str, Any], variant: str) -> list[dict[str, Any]]:
@@ -55,7 +61,7 @@ def probe_values(variant: dict[str, Any], key: str) -> list[Any]:
 
 def overlaid_curves(analysis, key: str = "val_loss", *, title: str, y_label: str = "validation loss",
                     caption: str = "", log_y: bool = False,
-                    variants: Sequence[str] | None = None) -> dict[str, Any]:
+                    variants: Sequence[str] | None = None) -> Lines:
     """A `lines` section: `key` per epoch (averaged over folds), one line per Keras variant.
 
     `variants` picks and orders the lines (default: every Keras variant in the record's order);
@@ -67,12 +73,11 @@ def overlaid_curves(analysis, key: str = "val_loss", *, title: str, y_label: str
         values = analysis.curve(name, key)
         if values:
             series.append({"label": names.get(name, name), "x": list(range(1, len(values) + 1)), "y": values})
-    return {"kind": "lines", "title": title, "caption": caption, "x_label": "epoch", "y_label": y_label,
-            "log_y": log_y, "series": series}
+    return Lines(title, caption=caption, x_label="epoch", y_label=y_label, log_y=log_y, series=series)
 
 
 def comparison_table(analysis, metrics: Sequence[str], *, title: str, caption: str = "",
-                     extra: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                     extra: dict[str, dict[str, Any]] | None = None) -> Table:
     """A `table` section: variant, parameters, epochs run, fit time, then the chosen metrics.
 
     `extra` maps a column name to {variant name: value} for study-specific columns.
@@ -87,7 +92,7 @@ def comparison_table(analysis, metrics: Sequence[str], *, title: str, caption: s
                      round(variant.get("timings", {}).get("fit_s", 0.0), 2),
                      *(_rounded(metric_mean(variant, m)) for m in metrics),
                      *(column.get(variant["name"]) for column in extra.values())])
-    return {"kind": "table", "title": title, "caption": caption, "columns": columns, "rows": rows}
+    return Table(title, caption=caption, columns=columns, rows=rows)
 
 
 def _rounded(value: float | None, digits: int = 4) -> float | None:
@@ -119,3 +124,79 @@ def number(value: float | None, digits: int = 3) -> str:
 def clearly_lower(a: float | None, b: float | None, margin: float = 0.02) -> bool:
     """a < b by more than `margin` (relative): prose says "better" only past run-to-run jitter."""
     return a is not None and b is not None and a < b * (1 - margin)
+
+
+# -- reading a variant's record entry (the digit studies) ----------------------------------------------
+
+def probe_mean(entry: dict[str, Any], key: str) -> float:
+    """A probe value averaged over a variant's folds (NaN when no fold measured it)."""
+    values = [f["probe"][key] for f in entry.get("folds", []) if (f.get("probe") or {}).get(key) is not None]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def probe_value(entry: dict[str, Any], key: str) -> Any:
+    """A probe value of the variant's first fold that measured it (e.g. the receptive field)."""
+    return next((f["probe"][key] for f in entry.get("folds", []) if key in (f.get("probe") or {})), None)
+
+
+def entry_metric(entry: dict[str, Any], name: str = "accuracy") -> float:
+    """Mean over folds of one metric of a variant's record entry (NaN when absent, so it sorts and
+    formats as a number)."""
+    value = metric_mean(entry, name)
+    return float("nan") if value is None else value
+
+
+def fit_seconds(entry: dict[str, Any]) -> float:
+    return float(entry.get("timings", {}).get("fit_s") or 0.0)
+
+
+def layer_params(entry: dict[str, Any], *, types: Sequence[str] = (), names: Sequence[str] = ()) -> int:
+    """Parameters of the layers of `types` (class names) or `names` in a variant's model summary."""
+    return sum(int(row["params"]) for row in entry.get("model_summary", [])
+               if row["type"] in types or row["name"] in names)
+
+
+def feature_shape(entry: dict[str, Any]) -> str:
+    """Output shape of the last layer before the flatten / global pool: what the dense head reads."""
+    rows = entry.get("model_summary", [])
+    for index, row in enumerate(rows):
+        if row["type"] in ("Flatten", "GlobalMaxPooling2D", "GlobalAveragePooling2D"):
+            shape = rows[index - 1]["output_shape"] if index else "?"
+            return shape.replace("(None, ", "").rstrip(")").replace(", ", "×")
+    return "?"
+
+
+def val_loss_section(analysis, variants: Sequence[dict[str, Any]], *, title: str,
+                     caption: str = "") -> Lines:
+    """Validation loss per epoch, one line per Keras variant (averaged over folds)."""
+    return overlaid_curves(
+        analysis, title=title, y_label="validation loss (cross-entropy)", log_y=True,
+        variants=[entry["name"] for entry in variants],
+        caption=caption or "Each line ends where early stopping ended that variant's training; the weights "
+                           "kept are those of its lowest point.")
+
+
+def still_improving(entries: Sequence[dict[str, Any]]) -> str:
+    """A sentence naming the Keras variants whose best validation epoch was their last one, or "".
+
+    Early stopping never fired for them: the epoch budget ended their training, so their accuracy
+    is what that budget buys, not what the architecture can reach.
+    """
+    names = [e["label"] for e in entries if e.get("kind") == "keras" and e.get("folds")
+             and all(f.get("best_epoch") and f.get("best_epoch") == f.get("epochs_run") for f in e["folds"])]
+    if not names:
+        return ""
+    return ("Still improving when the epoch budget ran out (validation loss lowest at the last epoch), so "
+            f"their accuracy is a lower bound: {', '.join(names)}.")
+
+
+def accuracy_noise(accuracy: float, n_test: int) -> float:
+    """Binomial standard error of an accuracy measured on n_test images, √(p(1−p)/n).
+
+    Two variants whose accuracies differ by less than about two of these are not distinguishable on
+    this test set; the studies' texts say so instead of ranking them.
+    """
+    if n_test <= 0 or not math.isfinite(accuracy):
+        return float("nan")
+    return math.sqrt(accuracy * (1 - accuracy) / n_test)
+

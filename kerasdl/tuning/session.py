@@ -4,7 +4,9 @@
 grid over a continuous range, impossible folds) before a file is written; `run_local` runs the
 search in this process; `run_session` wraps any way of running it (local search, or the chief's
 gRPC service) with the bookkeeping in `search.json`: what was searched, how, and each session's
-start, end and outcome, so that a resumed or interrupted search stays explainable.
+start, end and outcome, so that a resumed or interrupted search stays explainable. `search` is the
+public entry point (`kerasdl.tuning.search`). Importing this module imports neither TensorFlow nor
+keras-tuner: `kerasdl.tuning` re-exports `search` from here.
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerasdl import environment, runs
-from kerasdl.data.dataset import Dataset
-from kerasdl.tuning import SearchData, SearchSettings, SearchUnit, search_dir
+from kerasdl import runs
+
+from .data import SearchData
+from .settings import SearchSettings, search_dir
+from .unit import SearchUnit
+
+if TYPE_CHECKING:
+    from kerasdl.data.dataset import Dataset
 
 __all__ = [
     "SEARCH_FILE",
@@ -32,7 +38,9 @@ __all__ = [
     "read_record",
     "run_local",
     "run_session",
+    "search",
     "search_dataset",
+    "search_folds",
 ]
 
 SEARCH_FILE = "search.json"
@@ -44,26 +52,15 @@ def search_dataset(unit: SearchUnit, settings: SearchSettings) -> Dataset:
     return dataset.subsample(unit.quick_samples, seed=settings.seed) if settings.quick else dataset
 
 
-def _outputs(dataset: Dataset) -> int:
-    return dataset.n_classes if dataset.task == "multiclass" else 1
-
-
-def _as_float32(array) -> np.ndarray:
-    array = np.asarray(array)
-    return array.astype(np.float32) if array.dtype.kind in "fc" else array
-
-
 def _fold(dataset: Dataset, index: int, fit_rows: np.ndarray, val_rows: np.ndarray, original: np.ndarray):
-    from kerasdl.tuning_tuner import FoldData
+    from kerasdl import tasks
+    from kerasdl.folds import encode
 
-    x_fit, y_fit = dataset.rows(fit_rows)
-    x_val, y_val = dataset.rows(val_rows)
-    pre = dataset.preprocessor()  # fitted on this fold's training rows only
-    if pre is not None:
-        x_fit = pre.fit_transform(x_fit)
-        x_val = pre.transform(x_val)
-    x_fit, x_val = _as_float32(x_fit), _as_float32(x_val)
-    info = SearchData(tuple(int(d) for d in x_fit.shape[1:]), _outputs(dataset), dataset.task, dataset.class_names)
+    from .tuner import FoldData
+
+    (x_fit, y_fit), (x_val, y_val) = encode(dataset, fit_rows, val_rows)  # preprocessing fitted on fit_rows
+    outputs = tasks.get(dataset.task).output_units(dataset)
+    info = SearchData(tuple(int(d) for d in x_fit.shape[1:]), outputs, dataset.task, dataset.class_names)
     return FoldData(index, x_fit, np.asarray(y_fit), x_val, np.asarray(y_val), original[val_rows], info)
 
 
@@ -109,7 +106,8 @@ class Prepared:
     grid_points: int | None = None
 
     def tuner(self, *, overwrite: bool, quiet: bool | None = None):
-        from kerasdl.tuning_tuner import TrialContext, make_tuner
+        from .strategies import make_tuner
+        from .tuner import TrialContext
 
         settings = self.settings
         context = TrialContext(self.folds, settings.seed, self.epochs if settings.quick else None,
@@ -125,9 +123,9 @@ class Prepared:
 
 
 def _space_summary(space, grid_points: int | None) -> str:
-    from kerasdl.tuning_space import _grid_values
+    from .space import grid_values
 
-    parts = [f"{hp.name} {len(_grid_values(hp))}" for hp in space.space]
+    parts = [f"{hp.name} {len(grid_values(hp))}" for hp in space.space]
     return f"{grid_points} grid point(s) ({' × '.join(parts)})"
 
 
@@ -135,8 +133,8 @@ def prepare(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[[s
     """Load and fold the data, discover the space, refuse what a strategy cannot do; write nothing."""
     import keras_tuner
 
-    from kerasdl import tuning_space
-    from kerasdl.tuning_tuner import UnitHyperModel
+    from . import space as tuning_space
+    from .tuner import UnitHyperModel
 
     say = announce or (lambda text: None)
     dataset = search_dataset(unit, settings)
@@ -165,10 +163,6 @@ def prepare(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[[s
 
 
 # -- search.json --------------------------------------------------------------------------------------
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def read_record(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((Path(folder) / SEARCH_FILE).read_text(encoding="utf-8"))
@@ -185,7 +179,9 @@ def _trial_count(folder: Path) -> int:
 
 
 def _describe(prepared: Prepared, previous: dict[str, Any]) -> dict[str, Any]:
-    from kerasdl import tuning_space
+    from kerasdl import environment
+
+    from . import space as tuning_space
 
     unit, settings = prepared.unit, prepared.settings
     fold = prepared.folds[0]
@@ -209,7 +205,7 @@ def _describe(prepared: Prepared, previous: dict[str, Any]) -> dict[str, Any]:
     })
     record.setdefault("sessions", [])
     record.setdefault("retrained", [])
-    record.setdefault("started", _now())
+    record.setdefault("started", runs.now())
     return record
 
 
@@ -220,9 +216,11 @@ def run_session(prepared: Prepared, work: Callable[[], None], *, role: str = "lo
     The status ends as completed, failed (an exception, or keras-tuner stopping after consecutive
     failed trials) or interrupted (Ctrl-C, re-raised after the record is written).
     """
+    from .tuner import TooManyFailedTrials  # keras-tuner is loaded by now: `prepared` holds a hypermodel
+
     folder = prepared.folder
     record = _describe(prepared, {} if overwrite else read_record(folder))
-    session = {"started": _now(), "finished": None, "status": "running", "role": role, "workers": workers,
+    session = {"started": runs.now(), "finished": None, "status": "running", "role": role, "workers": workers,
                "trials_at_start": _trial_count(folder), "trials_at_end": None, "error": None}
     record["sessions"].append(session)
     record.update(status="running", error=None, finished=None)
@@ -230,7 +228,7 @@ def run_session(prepared: Prepared, work: Callable[[], None], *, role: str = "lo
     t0 = time.perf_counter()
 
     def close(status: str, error: str | None) -> None:
-        session.update(finished=_now(), status=status, error=error, trials_at_end=_trial_count(folder),
+        session.update(finished=runs.now(), status=status, error=error, trials_at_end=_trial_count(folder),
                        duration_s=time.perf_counter() - t0)
         record.update(status=status, error=error, finished=session["finished"])
         _write_record(folder, record)
@@ -240,11 +238,8 @@ def run_session(prepared: Prepared, work: Callable[[], None], *, role: str = "lo
     except KeyboardInterrupt:
         close("interrupted", "interrupted by the user (Ctrl-C); re-run the same command to continue the search")
         raise
-    except RuntimeError as error:
-        if "consecutive failures" not in str(error):
-            close("failed", traceback.format_exc())
-            raise
-        close("failed", "keras-tuner stopped the search: " + str(error).strip().splitlines()[0])
+    except TooManyFailedTrials as error:
+        close("failed", f"keras-tuner stopped the search: {error}")
         return record
     except BaseException:
         close("failed", traceback.format_exc())
@@ -255,7 +250,7 @@ def run_session(prepared: Prepared, work: Callable[[], None], *, role: str = "lo
 
 def run_local(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[[str], None] | None = None):
     """Prepare, then run keras-tuner's search in this process; returns the folder's SearchFiles."""
-    from kerasdl import tuning_results
+    from .results import load_search
 
     say = announce or (lambda text: None)
     prepared = prepare(unit, settings, announce=say)
@@ -269,7 +264,17 @@ def run_local(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[
         + (f"; continuing after {existing} trial(s) already there" if existing else ""))
     tuner = prepared.tuner(overwrite=settings.overwrite)
     run_session(prepared, lambda: tuner.search(epochs=prepared.epochs, verbose=0), overwrite=settings.overwrite)
-    return tuning_results.load_search(prepared.folder)
+    return load_search(prepared.folder)
+
+
+def search(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[[str], None] | None = None):
+    """Run (or continue) one search in this process; returns `kerasdl.tuning.results.SearchFiles`.
+
+    Continues an existing search in the same folder unless `settings.overwrite`. User errors (grid over
+    a continuous range, unknown manual hyperparameters, impossible folds) are raised before anything
+    is written. Ctrl-C leaves a consistent folder (keras-tuner retries the interrupted trial on resume).
+    """
+    return run_local(unit, settings.checked(unit), announce=announce)
 
 
 def link_retrained(folder: Path, run_record, best) -> None:
@@ -282,6 +287,6 @@ def link_retrained(folder: Path, run_record, best) -> None:
     value = (variant.get("metrics") or {}).get(headline, {}).get("mean") if headline else None
     record.setdefault("retrained", []).append({
         "run": os.path.relpath(run_record.path, folder), "trial_id": best.trial_id, "status": run_record.status,
-        "metric": headline, "value": value, "created": _now(),
+        "metric": headline, "value": value, "created": runs.now(),
     })
     _write_record(folder, record)

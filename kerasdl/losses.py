@@ -2,7 +2,8 @@
 carry gross outliers, a Huber loss that reports its δ, and a hinge loss for a sigmoid-output model.
 
 Imports Keras at the top (the loss classes subclass `keras.losses.Loss`), so experiment scripts import
-this module inside `experiment()`, never at their own top.
+this module inside `experiment()`, never at their own top. The classes keep their registered Keras
+package name ("kerasdl_studies"), so models saved before they moved here still load.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def with_training_outliers(dataset: Dataset, *, fraction: float = 0.1, low: floa
     the clean relationship. Validation rows are corrupted too: in practice a validation set is drawn
     from the same dirty data, and early stopping on a clean one would leak what the study measures.
     """
-    if dataset.task != "regression":
+    from kerasdl import tasks
+
+    if dataset.task != tasks.RegressionTask.name:  # one real target per row: the outliers are added to it
         raise ValueError(f"Expected a regression dataset. Received: {dataset.name!r} ({dataset.task})")
     rng = np.random.default_rng(seed)
     learning = np.concatenate([np.asarray(dataset.splits["train"]), np.asarray(dataset.splits.get("val", []))])

@@ -1,7 +1,7 @@
-"""keras-tuner classes for a search unit: the HyperModel, our run_trial, and the manual-search Oracle.
+"""keras-tuner classes for a search unit: the HyperModel and our run_trial (strategies.py mixes it in).
 
 keras-tuner decides *which* configurations to try; this module decides *how one is evaluated*, by
-overriding `Tuner.run_trial` once and mixing it under each of keras-tuner's tuners:
+overriding `Tuner.run_trial` once; `strategies` mixes it under each of keras-tuner's tuners:
 
 * `--cv K`: every trial trains one model per stratified fold and returns the K histories; keras-tuner
   averages their best-epoch metrics exactly as it averages `executions_per_trial`, so the score is the
@@ -12,33 +12,38 @@ overriding `Tuner.run_trial` once and mixing it under each of keras-tuner's tune
 * Every exception becomes keras-tuner's `FailedTrialError` (FAILED, not retried: re-running a bug
   wastes a trial), a NaN/inf objective too ("diverged"); the message goes to trial.json and to our
   sidecar `trial_<id>/kerasdl_trial.json`, because keras-tuner's gRPC messages drop it in distributed
-  mode. INVALID (retried once) is left for trials whose worker was lost.
+  mode. INVALID (retried once) is left for trials whose worker was lost. When the oracle stops the
+  search after `max_consecutive_failed_trials` failures in a row, `TooManyFailedTrials` says so.
+
+keras-tuner internals this needs (the best-epoch checkpoint, its build-and-fit) come from
+`_keras_tuner_private`, the one module that touches them.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import keras
 import keras_tuner
 import numpy as np
-
-# keras-tuner's own run_trial uses these (best-epoch checkpoint, tuner hooks, results → metrics); they are
-# not exported, and ours mirrors that run_trial, so they are taken from where keras-tuner keeps them.
-from keras_tuner.src.engine import tuner_utils
+from keras_tuner.engine.trial import TrialStatus
 
 from kerasdl import runs
-from kerasdl.tuning import SearchData, SearchUnit
 
-__all__ = ["PREDICTIONS", "SIDECAR", "FoldData", "ReplayOracle", "TrialContext", "UnitHyperModel", "make_tuner"]
+from . import _keras_tuner_private as private
+from .data import SearchData
+from .unit import SearchUnit
+
+__all__ = ["PREDICTIONS", "SIDECAR", "FoldData", "SearchTuner", "TooManyFailedTrials", "TrialContext",
+           "UnitHyperModel"]
 
 SIDECAR = "kerasdl_trial.json"
 PREDICTIONS = "val_predictions.npz"
@@ -123,6 +128,26 @@ class _BestEpoch(keras.callbacks.Callback):
             self.weights = self.model.get_weights()
 
 
+class _TunerHooks(keras.callbacks.Callback):
+    """Calls the tuner's public per-epoch and per-batch hooks, as keras-tuner's own run_trial does."""
+
+    def __init__(self, tuner, trial) -> None:
+        super().__init__()
+        self.tuner, self.trial = tuner, trial
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        self.tuner.on_batch_begin(self.trial, self.model, batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        self.tuner.on_batch_end(self.trial, self.model, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+
+
 class _EpochCap(keras.callbacks.Callback):
     def __init__(self, cap: int) -> None:
         super().__init__()
@@ -140,8 +165,16 @@ def _predict(model, x: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+class TooManyFailedTrials(RuntimeError):
+    """keras-tuner's oracle stopped the search: its last `max_consecutive_failed_trials` trials failed."""
+
+
+def _failure_limit_reached(oracle) -> bool:
+    """Whether the trials the oracle ended last are `max_consecutive_failed_trials` failures in a row."""
+    limit = getattr(oracle, "max_consecutive_failed_trials", None)
+    ended = list(getattr(oracle, "end_order", []))[-limit:] if limit else []
+    return bool(ended) and len(ended) == limit and all(
+        oracle.get_trial(trial_id).status == TrialStatus.FAILED for trial_id in ended)
 
 
 def _short(text: str) -> str:
@@ -181,7 +214,12 @@ class SearchTuner(keras_tuner.Tuner):
         self._say(f"trial {trial.trial_id}{self._of(trial.trial_id)} started by {self.tuner_id}: {shown}{extra}")
 
     def on_trial_end(self, trial):
-        super().on_trial_end(trial)
+        try:
+            super().on_trial_end(trial)
+        except RuntimeError as error:
+            if not _failure_limit_reached(self.oracle):
+                raise
+            raise TooManyFailedTrials(str(error).strip().splitlines()[0]) from error
         outcome = self._outcome
         if outcome.get("status") == "completed":
             self._say(f"trial {trial.trial_id} completed: {self.oracle.objective.name} {outcome['objective']:.4f} "
@@ -206,13 +244,12 @@ class SearchTuner(keras_tuner.Tuner):
         started = time.perf_counter()
         folder = Path(self.get_trial_dir(trial.trial_id))
         sidecar: dict[str, Any] = {"trial_id": trial.trial_id, "tuner_id": self.tuner_id, "status": "running",
-                                   "started": _now(), "finished": None, "duration_s": None, "folds": [],
-                                   "error": None}
+                                   "started": runs.now("milliseconds"), "finished": None, "duration_s": None,
+                                   "folds": [], "error": None}
         self._outcome = {}
         _write_json(folder / SIDECAR, sidecar)
         objective = self.oracle.objective
-        checkpoint = tuner_utils.SaveBestEpoch(objective=objective,
-                                               filepath=self._get_checkpoint_fname(trial.trial_id))
+        checkpoint = private.best_epoch_checkpoint(self, trial)
         original_callbacks = kwargs.pop("callbacks", [])
         initial_epoch = int(kwargs.get("initial_epoch", 0))
         results, arrays = [], {"y_true": [], "y_score": [], "row": [], "fold": [], "execution": []}
@@ -222,21 +259,21 @@ class SearchTuner(keras_tuner.Tuner):
                 for execution in range(self.executions_per_trial):
                     keras.utils.set_random_seed(self.context.seed + execution)
                     best = _BestEpoch(objective)
-                    callbacks = self._deepcopy_callbacks(original_callbacks)
-                    self._configure_tensorboard_dir(callbacks, trial, execution)
-                    callbacks += [tuner_utils.TunerCallback(self, trial), checkpoint, best]
+                    callbacks = copy.deepcopy(original_callbacks)
+                    callbacks += [_TunerHooks(self, trial), checkpoint, best]
                     if self.context.epoch_cap:
                         callbacks.append(_EpochCap(self.context.epoch_cap))
-                    result = self._build_and_fit_model(trial, fold.x_train, fold.y_train,
-                                                       validation_data=(fold.x_val, fold.y_val),
-                                                       **{**kwargs, "callbacks": callbacks})
+                    result = private.build_and_fit(self, trial, fold.x_train, fold.y_train,
+                                                   validation_data=(fold.x_val, fold.y_val),
+                                                   **{**kwargs, "callbacks": callbacks})
                     if isinstance(result, keras.callbacks.History) and objective.name not in result.history:
                         raise ValueError(f"the objective {objective.name!r} is not among the metrics Keras logged "
                                          f"({', '.join(sorted(result.history)) or 'none'}); compile the model with "
                                          "a metric of that name, or change OBJECTIVE")
                     value = best.best_value
-                    if value is None:  # fit returned a float or dict instead of a History
-                        value = float(tuner_utils.convert_to_metrics_dict(result, objective)[objective.name])
+                    if value is None:  # fit returned a float or a dict of metrics instead of a History
+                        value = float(result if isinstance(result, (int, float, np.floating))
+                                      else objective.get_value(result))
                     sidecar["folds"].append({"fold": fold.index, "execution": execution, "objective": value,
                                              "best_epoch": None if best.best_epoch is None
                                              else initial_epoch + best.best_epoch,
@@ -274,7 +311,7 @@ class SearchTuner(keras_tuner.Tuner):
         return results
 
     def _finish(self, folder: Path, sidecar: dict[str, Any], started: float) -> None:
-        sidecar.update(finished=_now(), duration_s=time.perf_counter() - started)
+        sidecar.update(finished=runs.now("milliseconds"), duration_s=time.perf_counter() - started)
         _write_json(folder / SIDECAR, sidecar)
         self._outcome = dict(sidecar)
 
@@ -291,81 +328,3 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     runs.atomic_write(path, buffer.getvalue())
-
-
-# -- manual search ------------------------------------------------------------------------------------
-class ReplayOracle(keras_tuner.Oracle):
-    """Manual search through keras-tuner's machinery: the given configurations, in order, once each.
-
-    Hyperparameters a configuration leaves out take their declared default. Because it is an Oracle,
-    manual trials get the same trial files, resume, retries, workers and report as every other strategy.
-    """
-
-    def __init__(self, configurations, **kwargs) -> None:
-        super().__init__(max_trials=len(configurations), **kwargs)
-        self.configurations = [dict(c) for c in configurations]
-
-    def populate_space(self, trial_id):
-        index = len(self.start_order)
-        if index >= len(self.configurations):
-            return {"status": keras_tuner.engine.trial.TrialStatus.STOPPED, "values": None}
-        wanted = self.configurations[index]
-        hps = self.get_space()
-        for hp in hps.space:
-            if hps.is_active(hp):
-                hps.values[hp.name] = wanted.get(hp.name, hp.default)
-        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": hps.values}
-
-
-class _Manual(SearchTuner):
-    def __init__(self, hypermodel=None, objective=None, configurations=(), seed=None, hyperparameters=None,
-                 max_retries_per_trial=0, max_consecutive_failed_trials=3, **kwargs):
-        oracle = ReplayOracle(configurations, objective=objective, seed=seed, hyperparameters=hyperparameters,
-                              max_retries_per_trial=max_retries_per_trial,
-                              max_consecutive_failed_trials=max_consecutive_failed_trials)
-        super().__init__(oracle, hypermodel, **kwargs)
-
-
-class _Grid(keras_tuner.GridSearch, SearchTuner):
-    pass
-
-
-class _Random(keras_tuner.RandomSearch, SearchTuner):
-    pass
-
-
-class _Bayesian(keras_tuner.BayesianOptimization, SearchTuner):
-    pass
-
-
-class _Hyperband(keras_tuner.Hyperband, SearchTuner):
-    pass
-
-
-def make_tuner(strategy: str, hypermodel: UnitHyperModel, *, objective: tuple[str, str], max_trials: int | None,
-               epochs: int, seed: int, directory: Path, project_name: str, overwrite: bool,
-               executions_per_trial: int, context: TrialContext, hyperparameters=None,
-               manual=(), hyperband_factor: int = 3):
-    """The keras-tuner tuner for `strategy`, with our run_trial mixed in.
-
-    keras-tuner reads seed 0 as "no seed", so the oracle gets seed + 1. Hyperband has no max_trials
-    argument; its oracle's max_trials attribute (checked by Oracle.create_trial) caps it to the same
-    budget as the other strategies.
-    """
-    common = {"hypermodel": hypermodel, "objective": keras_tuner.Objective(*objective), "seed": seed + 1,
-              "hyperparameters": hyperparameters, "directory": str(directory), "project_name": project_name,
-              "overwrite": overwrite, "executions_per_trial": executions_per_trial, "context": context,
-              "max_retries_per_trial": 1}
-    if strategy == "grid":
-        return _Grid(max_trials=max_trials, **common)
-    if strategy == "random":
-        return _Random(max_trials=max_trials, **common)
-    if strategy == "bayesian":
-        return _Bayesian(max_trials=max_trials, num_initial_points=min(3, max_trials or 3), **common)
-    if strategy == "hyperband":
-        tuner = _Hyperband(max_epochs=epochs, factor=hyperband_factor, **common)
-        tuner.oracle.max_trials = max_trials
-        return tuner
-    if strategy == "manual":
-        return _Manual(configurations=list(manual)[:max_trials] if max_trials else list(manual), **common)
-    raise ValueError(f"Expected a strategy of kerasdl.tuning.STRATEGIES. Received: {strategy!r}")

@@ -10,7 +10,8 @@ What kerasdl adds, and why:
 * The chief serves keras-tuner's `OracleServicer` from its own loop instead of
   `oracle_chief.start_server`, which polls every 20 s before exiting, lets gRPC share a busy port
   (SO_REUSEPORT) and waits forever for a worker that died. Here a port in use is a UserError and the
-  chief exits as soon as the oracle has stopped and no trial is running.
+  chief exits as soon as the oracle has stopped and no trial is running. keras-tuner does not export
+  that servicer: it comes from `_keras_tuner_private`, the one module that touches its internals.
 * `--workers K` (one machine): a launcher starts the chief, waits until it listens, starts K workers,
   streams every line prefixed with its process, and watches them. When a worker dies holding a trial,
   the launcher tells the chief ("lost <tuner-id>" on its stdin); the chief ends that trial as INVALID,
@@ -117,13 +118,12 @@ def serve(tuner, host: str, port: int, *, stdin_control: bool = False) -> None:
     from concurrent import futures
 
     import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    from . import _keras_tuner_private as private
 
     oracle = tuner.oracle
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1), options=[("grpc.so_reuseport", 0)])
-    servicer = OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    servicer = private.grpc_servicer(oracle, server)
     try:
         bound = server.add_insecure_port(f"{host}:{port}")
     except RuntimeError:
@@ -148,7 +148,7 @@ def serve(tuner, host: str, port: int, *, stdin_control: bool = False) -> None:
                     trial_id = _release(oracle, tuner_id)
                     print(f"{tuner_id} lost" + (f"; trial {trial_id} handed back for a retry" if trial_id else ""),
                           flush=True)
-            if not servicer.stop_triggered:
+            if not private.stop_triggered(servicer):
                 continue
             nothing_running, nobody_left = _idle(oracle)
             if nothing_running and nobody_left:
@@ -163,14 +163,14 @@ def serve(tuner, host: str, port: int, *, stdin_control: bool = False) -> None:
 
 def run_chief(prepared, host: str, port: int, *, workers: int = 0, stdin_control: bool = False) -> dict[str, Any]:
     """The chief role: hold the oracle, serve it, keep search.json; returns the search record."""
-    from kerasdl import tuning_session
+    from .session import run_session
 
     check_port(host, port)
     settings = prepared.settings
     _set_role("chief", host, port)
     tuner = prepared.tuner(overwrite=settings.overwrite)
-    return tuning_session.run_session(prepared, lambda: serve(tuner, host, port, stdin_control=stdin_control),
-                                      role="chief", workers=workers, overwrite=settings.overwrite)
+    return run_session(prepared, lambda: serve(tuner, host, port, stdin_control=stdin_control),
+                       role="chief", workers=workers, overwrite=settings.overwrite)
 
 
 def run_worker(prepared, host: str, port: int, tuner_id: str) -> None:

@@ -12,8 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-from kerasdl import environment, tuning
+from kerasdl import environment
 from kerasdl.errors import UserError
+
+from .settings import COMPARED, SearchSettings, search_dir
+from .unit import available, load_unit
 
 __all__ = ["run"]
 
@@ -24,8 +27,8 @@ def _say(args):
     return (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
 
 
-def _settings(args, strategy: str | None = None) -> tuning.SearchSettings:
-    return tuning.SearchSettings(
+def _settings(args, strategy: str | None = None) -> SearchSettings:
+    return SearchSettings(
         strategy=strategy or args.strategy, max_trials=args.max_trials, epochs=args.epochs,
         executions_per_trial=args.executions_per_trial, cv=args.cv, seed=args.seed, quick=args.quick,
         overwrite=args.overwrite, enumerate_continuous=args.enumerate_continuous, out=Path(args.out),
@@ -58,7 +61,7 @@ def _role_from_environment(args) -> tuple[str | None, str | None]:
 
 
 def _list_units() -> int:
-    units = tuning.available()
+    units = available()
     width = max(len(u.name) for u in units)
     for unit in units:
         print(f"{unit.name.ljust(width)}  {unit.title}")
@@ -72,7 +75,7 @@ def run(args) -> int:
     if not args.name:
         raise UserError("kerasdl tune needs a search unit (see `kerasdl tune --list`) or the path of a search file")
     reference = str(Path(args.name).resolve()) if args.name.endswith(".py") else args.name
-    unit = tuning.load_unit(reference)
+    unit = load_unit(reference)
     environment.import_tensorflow_quietly()
     if args.compare:
         if args.workers or args.role:
@@ -84,15 +87,17 @@ def run(args) -> int:
     say = _say(args)
     if role is not None:
         return _role(unit, settings, args, role, address, say)
-    folder = tuning.search_dir(unit, settings)
+    folder = search_dir(unit, settings)
     try:
         if args.workers:
-            from kerasdl import tuning_distributed
+            from .distributed import launch
 
-            tuning_distributed.launch(reference, folder, _child_args(args), workers=args.workers,
+            launch(reference, folder, _child_args(args), workers=args.workers,
                                       port=args.port, timeout=args.timeout, say=say)
         else:
-            tuning.search(unit, settings, announce=say)
+            from .session import search
+
+            search(unit, settings, announce=say)
     except (KeyboardInterrupt, TimeoutError) as error:
         stopped = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
         if any(folder.glob("trial_*/trial.json")):
@@ -105,14 +110,15 @@ def run(args) -> int:
 
 
 def _role(unit, settings, args, role: str, address: str | None, say) -> int:
-    from kerasdl import tuning_distributed, tuning_session
+    from . import distributed as tuning_distributed
+    from .session import prepare
 
     if not address:
         raise UserError(f"--role {role} needs --oracle HOST:PORT (where the chief listens)")
     host, port = tuning_distributed.parse_address(address)
     if role == "chief":
         tuning_distributed.check_port(host, port)  # before the data and the space are prepared
-    prepared = tuning_session.prepare(unit, settings, announce=say if role == "chief" else None)
+    prepared = prepare(unit, settings, announce=say if role == "chief" else None)
     if role == "chief":
         record = tuning_distributed.run_chief(prepared, host, port, workers=args.workers,
                                               stdin_control=args.stdin_control)
@@ -125,16 +131,19 @@ def _role(unit, settings, args, role: str, address: str | None, say) -> int:
 
 
 def _report_and_summary(unit, settings, args) -> int:
-    from kerasdl import report, tuning_results
+    from kerasdl import report
 
-    folder = tuning.search_dir(unit, settings)
+    from .results import load_search
+    from .retrain import retrain_best
+
+    folder = search_dir(unit, settings)
     if args.retrain_best:
-        record = tuning.retrain_best(unit, settings)
+        record = retrain_best(unit, settings)
         run_page = report.render_run(record.path)
         print(f"retrained best configuration: run {record.status}: {run_page.resolve()}")
     page = report.render_search(folder)
     report.render_index(settings.out)
-    found = tuning_results.load_search(folder)
+    found = load_search(folder)
     _summary(found)
     print(f"report: {page.resolve()}")
     print(f"trials: {(folder / 'trials.csv').resolve()}")
@@ -171,27 +180,28 @@ def _compare(unit, args) -> int:
     """grid, random, bayesian, hyperband on one budget and seed; one report each plus the comparison."""
     from kerasdl import report
 
+    from .results import load_search
+    from .session import search
+
     say = _say(args)
     outcomes = {}
-    for strategy in tuning.COMPARED:
+    for strategy in COMPARED:
         say(f"\n== {strategy} ==")
         try:
             settings = _settings(args, strategy).checked(unit)
-            tuning.search(unit, settings, announce=say)
+            search(unit, settings, announce=say)
         except UserError as error:  # e.g. grid over a continuous range: shown on the comparison page
             say(f"{strategy}: not run: {error}")
             outcomes[strategy] = str(error)
             continue
-        report.render_search(tuning.search_dir(unit, settings))
+        report.render_search(search_dir(unit, settings))
         outcomes[strategy] = None
-    base = tuning.search_dir(unit, _settings(args, "random")).parent
+    base = search_dir(unit, _settings(args, "random")).parent
     page = report.render_compare(base, skipped={k: v for k, v in outcomes.items() if v})
     report.render_index(Path(args.out))
-    from kerasdl import tuning_results
-
     print("\nbest score per strategy (same budget and seed):")
-    for strategy in tuning.COMPARED:
-        found = tuning_results.load_search(base / strategy)
+    for strategy in COMPARED:
+        found = load_search(base / strategy)
         best = found.best()
         text = f"{best.score:.4f} (trial {best.trial_id} of {len(found.trials)})" if best else \
             (outcomes.get(strategy) or "no completed trial")

@@ -1,8 +1,10 @@
 """Measurements the feedforward studies take on Keras models: gradient norms per layer, weight
 sparsity, decision grids, and a fast full-batch gradient-descent loop.
 
-Imported only from inside probes and analyze hooks (it imports TensorFlow), never at an experiment
-script's top, so `kerasdl list experiments` stays instant.
+The feedforward studies (activations, regularization, perceptron-logic) take them in their probes.
+This module imports TensorFlow (gradient tapes, one tf.function loop), so an experiment script
+imports it inside its probe or analyze hook, never at its top: `kerasdl list experiments` stays
+instant.
 """
 
 from __future__ import annotations

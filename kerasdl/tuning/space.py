@@ -18,7 +18,8 @@ import numpy as np
 
 from kerasdl.errors import UserError, closest_names
 
-__all__ = ["check_manual", "continuous", "count_grid", "describe", "discover", "enumerated", "grid_overrides"]
+__all__ = ["check_manual", "continuous", "count_grid", "describe", "discover", "enumerated", "grid_overrides",
+           "grid_values"]
 
 _ROLE_ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 
@@ -52,7 +53,7 @@ def continuous(hp) -> bool:
     return kind == "Float" or (kind == "Int" and getattr(hp, "sampling", "linear") != "linear")
 
 
-def _grid_values(hp) -> list:
+def grid_values(hp) -> list:
     values = list(hp.values)
     if hp.default not in values:  # GridSearchOracle tries the default first, then the rest
         values.insert(0, hp.default)
@@ -73,10 +74,10 @@ def count_grid(space) -> int:
         hp = hps[position]
         if not all(condition.is_active(chosen) for condition in hp.conditions):
             return walk(position + 1, chosen)
-        return sum(walk(position + 1, {**chosen, hp.name: value}) for value in _grid_values(hp))
+        return sum(walk(position + 1, {**chosen, hp.name: value}) for value in grid_values(hp))
 
-    if math.prod(len(_grid_values(hp)) for hp in hps) > 1_000_000:
-        return math.prod(len(_grid_values(hp)) for hp in hps)  # an upper bound; counting would take long
+    if math.prod(len(grid_values(hp)) for hp in hps) > 1_000_000:
+        return math.prod(len(grid_values(hp)) for hp in hps)  # an upper bound; counting would take long
     return walk(0, {})
 
 
@@ -147,7 +148,7 @@ def describe(space) -> list[dict[str, Any]]:
         if kind == "Boolean":
             entry["values"] = [True, False]
         if not continuous(hp):
-            entry["grid_values"] = [_plain(v) for v in _grid_values(hp)]
+            entry["grid_values"] = [_plain(v) for v in grid_values(hp)]
         out.append(entry)
     return out
 

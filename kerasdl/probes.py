@@ -1,25 +1,24 @@
-"""Measurements and report sections shared by the convolutional studies.
+"""Probes: what the studies measure on a fitted model, beyond the held-out metrics the harness takes.
 
-`cnn-vs-mlp`, `conv-variants`, `pooling` and `classic-cnns` all train image classifiers on the 8×8
-digits and compare them the same way: held-out accuracy against parameters and fit time, overlaid
-validation-loss curves, and — because the notes credit convolution and pooling with translation
-invariance (003:700-703, 001:2064) — accuracy on the test digits shifted by one pixel. Keeping that
-here means every study measures it identically. Nothing heavy is imported at module level: this
-module is imported by experiment scripts, which `kerasdl list experiments` must load instantly.
+A `Variant.probe` gets the fitted model and the fold's arrays after each fold; its result is stored
+in the run record (`variants[i].folds[k].probe`) for the experiment's `analyze` hook. The digit
+studies (`cnn-vs-mlp`, `conv-variants`, `pooling`, `classic-cnns`) share one evaluation and measure
+translation invariance identically — the notes credit convolution and pooling with it (003:700-703,
+001:2064) — so accuracy on one-pixel shifts, the equivariance of the first convolution and the
+receptive field are here; the training-technique studies read hidden-layer statistics and error
+rates. Keras is imported inside the functions: experiment scripts import this module, and importing
+them must not import TensorFlow (`kerasdl list experiments` stays instant).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DIGITS_HOLDOUT", "SHIFTS", "shift_images", "rotate_images", "shifted_accuracy_probe", "probe_mean", "probe_value",
-           "receptive_field_of", "metric",
-           "fit_seconds", "layer_params", "feature_shape", "val_loss_section", "still_improving",
-           "accuracy_noise"]
+__all__ = ["DIGITS_HOLDOUT", "SHIFTS", "shift_images", "rotate_images", "shifted_accuracy_probe",
+           "receptive_field_of", "hidden_activation_layers", "activation_statistics", "error_rates"]
 
 # The evaluation the digit studies share, so their numbers are comparable across reports: one
 # stratified 60/20/20 holdout of the 1,797 digits, accuracy as headline; --quick keeps 300 digits,
@@ -84,17 +83,6 @@ def shifted_accuracy_probe(*, equivariance: bool = False, rotation: float | None
     return probe
 
 
-def probe_mean(entry: dict[str, Any], key: str) -> float:
-    """A probe value averaged over a variant's folds (NaN when no fold measured it)."""
-    values = [f["probe"][key] for f in entry.get("folds", []) if (f.get("probe") or {}).get(key) is not None]
-    return float(np.mean(values)) if values else float("nan")
-
-
-def probe_value(entry: dict[str, Any], key: str) -> Any:
-    """A probe value of the variant's first fold that measured it (e.g. the receptive field)."""
-    return next((f["probe"][key] for f in entry.get("folds", []) if key in (f.get("probe") or {})), None)
-
-
 def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     scores = model.predict(x, batch_size=1024, verbose=0)
     return float(np.mean(np.argmax(scores, axis=1) == y))
@@ -145,70 +133,65 @@ def receptive_field_of(model) -> dict[str, Any]:
     return {"receptive_field": field, "jump": jump, "windows": names}
 
 
-# -- reading the record ------------------------------------------------------------------------------
+# -- hidden layers and error rates (the training-technique studies) -----------------------------------
 
-def metric(entry: dict[str, Any], name: str = "accuracy") -> float:
-    """Mean over folds of one metric of a variant's record entry (NaN when absent, so it sorts and
-    formats as a number)."""
-    from kerasdl.experiments._sections import metric_mean
+def hidden_activation_layers(model) -> list:
+    """The layers whose outputs are the hidden units' activations (Activation or PReLU layers).
 
-    value = metric_mean(entry, name)
-    return float("nan") if value is None else value
-
-
-def fit_seconds(entry: dict[str, Any]) -> float:
-    return float(entry.get("timings", {}).get("fit_s") or 0.0)
-
-
-def layer_params(entry: dict[str, Any], *, types: Sequence[str] = (), names: Sequence[str] = ()) -> int:
-    """Parameters of the layers of `types` (class names) or `names` in a variant's model summary."""
-    return sum(int(row["params"]) for row in entry.get("model_summary", [])
-               if row["type"] in types or row["name"] in names)
-
-
-def feature_shape(entry: dict[str, Any]) -> str:
-    """Output shape of the last layer before the flatten / global pool: what the dense head reads."""
-    rows = entry.get("model_summary", [])
-    for index, row in enumerate(rows):
-        if row["type"] in ("Flatten", "GlobalMaxPooling2D", "GlobalAveragePooling2D"):
-            shape = rows[index - 1]["output_shape"] if index else "?"
-            return shape.replace("(None, ", "").rstrip(")").replace(", ", "×")
-    return "?"
-
-
-def val_loss_section(analysis, variants: Sequence[dict[str, Any]], *, title: str,
-                     caption: str = "") -> dict[str, Any]:
-    """Validation loss per epoch, one line per Keras variant (averaged over folds)."""
-    from kerasdl.experiments._sections import overlaid_curves
-
-    return overlaid_curves(
-        analysis, title=title, y_label="validation loss (cross-entropy)", log_y=True,
-        variants=[entry["name"] for entry in variants],
-        caption=caption or "Each line ends where early stopping ended that variant's training; the weights "
-                           "kept are those of its lowest point.")
-
-
-def still_improving(entries: Sequence[dict[str, Any]]) -> str:
-    """A sentence naming the Keras variants whose best validation epoch was their last one, or "".
-
-    Early stopping never fired for them: the epoch budget ended their training, so their accuracy
-    is what that budget buys, not what the architecture can reach.
+    The output layer's activation lives inside its Dense layer, so it is not among them.
     """
-    names = [e["label"] for e in entries if e.get("kind") == "keras" and e.get("folds")
-             and all(f.get("best_epoch") and f.get("best_epoch") == f.get("epochs_run") for f in e["folds"])]
-    if not names:
-        return ""
-    return ("Still improving when the epoch budget ran out (validation loss lowest at the last epoch), so "
-            f"their accuracy is a lower bound: {', '.join(names)}.")
+    import keras
+
+    return [layer for layer in model.layers
+            if isinstance(layer, (keras.layers.Activation, keras.layers.PReLU))]
 
 
-def accuracy_noise(accuracy: float, n_test: int) -> float:
-    """Binomial standard error of an accuracy measured on n_test images, √(p(1−p)/n).
+def activation_statistics(model, x: np.ndarray, *, saturation: float = 0.99) -> list[dict[str, Any]]:
+    """Per hidden layer, on the batch `x`: std of its output, share of saturated and of exactly-zero
+    outputs, and how many of its units are distinct.
 
-    Two variants whose accuracies differ by less than about two of these are not distinguishable on
-    this test set; the studies' texts say so instead of ranking them.
+    "Distinct units" counts columns (units) that differ anywhere on the batch (to 1e-6): a layer whose
+    units all compute the same function has 1, the symmetry a constant initialisation leaves unbroken
+    (notes 001:3119: weights set to zero).
     """
-    if n_test <= 0 or not math.isfinite(accuracy):
-        return float("nan")
-    return math.sqrt(accuracy * (1 - accuracy) / n_test)
+    import keras
 
+    layers = hidden_activation_layers(model)
+    if not layers:
+        return []
+    reader = keras.Model(model.inputs[0], [layer.output for layer in layers])
+    # A direct (eager) call: predict() would trace a new graph for this throwaway model, which costs
+    # far more than the forward pass on a few hundred rows.
+    outputs = reader(np.asarray(x), training=False)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    stats = []
+    for index, (layer, out) in enumerate(zip(layers, outputs), start=1):
+        values = np.asarray(out, dtype=np.float64).reshape(len(x), -1)
+        distinct = np.unique(np.round(values.T, 6), axis=0).shape[0]
+        stats.append({"layer": index, "name": layer.name, "units": int(values.shape[1]),
+                      "std": float(values.std()), "mean_abs": float(np.abs(values).mean()),
+                      "saturated": float(np.mean(np.abs(values) > saturation)),
+                      "zero": float(np.mean(values == 0.0)), "distinct_units": int(distinct)})
+    return stats
+
+
+def error_rates(model, arrays, *, per_example_val_loss: bool = False) -> dict[str, Any]:
+    """Misclassification rate (1 − accuracy) and mean cross-entropy of the fitted model on the fold's
+    train, val and test rows; optionally the validation rows' individual losses (for paired comparisons
+    between models in an analyze hook)."""
+    out: dict[str, Any] = {}
+    for split in ("train", "val", "test"):
+        x, y = getattr(arrays, f"x_{split}"), np.asarray(getattr(arrays, f"y_{split}")).reshape(-1)
+        if len(x) == 0:
+            continue
+        scores = np.asarray(model(np.asarray(x), training=False), dtype=np.float64)  # eager: no tracing
+        if scores.ndim == 1 or scores.shape[1] == 1:  # one sigmoid unit: P(class 1)
+            positive = scores.reshape(-1)
+            scores = np.column_stack([1.0 - positive, positive])
+        losses = -np.log(np.clip(scores[np.arange(len(y)), y.astype(int)], 1e-7, 1.0))  # Keras's epsilon
+        out[f"{split}_error"] = float(np.mean(scores.argmax(axis=1) != y))
+        out[f"{split}_loss"] = float(losses.mean())
+        if split == "val" and per_example_val_loss:
+            out["val_losses"] = [round(float(v), 6) for v in losses]
+    return out
