@@ -99,6 +99,7 @@ def test_a_keras_io_style_gan_trains_through_the_harness(tmp_path):
     assert gan["fit"]["monitor"] is None and gan["folds"][0]["best_epoch"] is None
     assert gan["folds"][0]["epochs_run"] == 2  # nothing to watch: patience does not stop it
     assert gan["parameter_count"] == 16 + 9 + 40 + 9  # discriminator + generator, counted once built
+    assert [layer["output_shape"] for layer in gan["model_summary"]] == ["(None, 1)", "(None, 1)"]
     assert record.data["experiment"]["headline_metric"] == "wasserstein"
     assert 0 <= gan["metrics"]["ks"]["mean"] <= 1 and gan["metrics"]["wasserstein"]["mean"] >= 0
     with open(record.path / "history.csv") as handle:

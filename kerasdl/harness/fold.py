@@ -79,7 +79,10 @@ def _model_summary(model) -> list[dict[str, Any]]:
         try:
             shape = str(tuple(layer.output.shape))
         except (AttributeError, ValueError):
-            shape = "?"
+            # a sub-model never called inside the outer model's graph (a GAN's generator) still
+            # knows its own outputs
+            outputs = getattr(layer, "outputs", None)
+            shape = str(tuple(outputs[0].shape)) if outputs else "?"
         try:
             params = int(layer.count_params())
         except ValueError:  # a sub-model that is not built
