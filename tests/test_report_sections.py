@@ -113,3 +113,10 @@ def test_section_error_keeps_its_parts():
         Table("T", columns=["a"], rows=[[1, 2]])
     assert caught.value.kind == "Table" and caught.value.title == "T"
     assert caught.value.received == "row 1 = [1, 2]"
+
+
+def test_the_section_base_is_abstract():
+    from kerasdl.report.sections import Section
+
+    with pytest.raises(TypeError, match="abstract"):
+        Section("no kind")

@@ -110,3 +110,11 @@ def test_generation_refuses_samples_of_another_size():
     with pytest.raises(ValueError, match="same number of features"):
         tasks.distribution_distances(np.zeros((5, 2)), np.zeros((5, 3)))
     assert tasks.get("generation").supervised is False and tasks.get("generation").monitor is None
+
+
+def test_a_task_without_metrics_cannot_be_made():
+    class Nameless(tasks.Task):
+        name = "nameless"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Nameless()

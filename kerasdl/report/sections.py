@@ -14,6 +14,7 @@ scripts import this module, and `kerasdl list experiments` must stay instant.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
@@ -72,9 +73,9 @@ class Section(Mapping):
     def _fail(self, expected: str, received: str) -> None:
         raise SectionError(type(self).__name__, self.title, expected, received)
 
+    @abc.abstractmethod
     def _body(self) -> dict[str, Any]:
-        """The kind's own fields as JSON values."""
-        raise NotImplementedError
+        """The kind's own fields as JSON values (every kind defines it; Section itself is abstract)."""
 
     def to_record(self) -> dict[str, Any]:
         """The plain JSON dict run.json stores for this section."""

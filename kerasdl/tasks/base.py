@@ -13,6 +13,7 @@ No TensorFlow here: the report and `kerasdl list` read tasks without starting it
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,7 +27,7 @@ __all__ = ["Task", "get", "names", "register"]
 _REGISTRY: dict[str, Task] = {}
 
 
-class Task:
+class Task(abc.ABC):
     """Defaults shared by every task; a subclass overrides what its kind of problem changes.
 
     Class attributes say what is fixed for the kind (`name`, `headline`, `monitor`, ...); methods
@@ -104,9 +105,10 @@ class Task:
         """The target as a scikit-learn estimator is fitted on it."""
         return y
 
+    @abc.abstractmethod
     def metrics(self, y_true: Any, scores: Any, *, class_names: Sequence[str] = (),
                 n_features: int | None = None) -> dict[str, float]:
-        raise NotImplementedError(f"task {self.name!r} defines no metrics")
+        """Held-out metrics of `scores` against `y_true` (every task defines its own)."""
 
     def confusion(self, y_true: Any, scores: Any, n_classes: int) -> np.ndarray | None:
         """A confusion matrix (rows: true, columns: predicted) when the task has classes, else None."""
