@@ -32,7 +32,11 @@ def examples() -> list:
     """Every example, in the order of the report: dense/recurrent, convolution, models and metrics."""
     from kerasdl.experiments import _worked_conv, _worked_dense, _worked_misc
 
-    return [*_worked_dense.REGISTRY.examples, *_worked_conv.REGISTRY.examples, *_worked_misc.REGISTRY.examples]
+    return [
+        *_worked_dense.REGISTRY.examples,
+        *_worked_conv.REGISTRY.examples,
+        *_worked_misc.REGISTRY.examples,
+    ]
 
 
 def rows() -> list[dict[str, Any]]:

@@ -17,8 +17,13 @@ from kerasdl.errors import UserError, closest_names
 
 __all__ = ["load", "available", "names", "spec"]
 
-_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (*embedded.SPECS, *sklearn_sets.SPECS, *derived.SPECS,
-                                                        *keras_sets.SPECS)}
+# One entry per loader module, in listing order (each module's SPECS tuple names its datasets).
+_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
+    *embedded.SPECS,
+    *sklearn_sets.SPECS,
+    *derived.SPECS,
+    *keras_sets.SPECS,
+)}
 _CSV_OPTIONS = ("target", "task", "limit")
 
 

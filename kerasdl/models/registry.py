@@ -90,6 +90,10 @@ _BUILDERS: tuple[BuilderInfo, ...] = (
     BuilderInfo("mobilenet", "convolutional", _BOTH, "001:1743",
                 "modern_cnns", "build_mobilenet",
                 "MobileNet v1: depthwise-separable convolutions with width multiplier alpha"),
+    # -- recurrent and sequence (recurrent.py, seq2seq.py, recursive.py) ----------------------------
+    # -- autoencoders (autoencoders.py) --------------------------------------------------------------
+    # -- generative and Boltzmann (generative.py, boltzmann.py) --------------------------------------
+    # -- vision tasks (segmentation.py, detection.py) ------------------------------------------------
 )
 
 

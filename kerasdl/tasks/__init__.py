@@ -22,8 +22,12 @@ __all__ = [
     "TaggingTask", "Task", "distribution_distances", "get", "headline_of", "is_lower_better", "names", "register",
 ]
 
-for _task in (BinaryTask(), MulticlassTask(), RegressionTask(), ReconstructionTask(), TaggingTask(),
-              GenerationTask()):
+for _task in (
+    BinaryTask(), MulticlassTask(),
+    RegressionTask(), ReconstructionTask(),
+    TaggingTask(),
+    GenerationTask(),
+):
     register(_task)
 
 
