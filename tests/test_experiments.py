@@ -12,6 +12,7 @@ import pytest
 
 from kerasdl import experiments, report
 from kerasdl.harness import run
+from kerasdl.report import sections
 
 NAMES = [info.name for info in experiments.available()]
 
@@ -32,7 +33,7 @@ def test_experiment_runs_quick_and_reports(name, tmp_path):
     html = page.read_text(encoding="utf-8")
     assert json.loads((record.path / "run.json").read_text())["experiment"]["name"] == name
     for section in record.data["sections"]:
-        assert section["kind"] in ("table", "lines", "bars", "images", "boundaries", "text")
+        assert section["kind"] in sections.KINDS
         assert str(section["title"]).split("<")[0][:20] in html
 
 

@@ -15,8 +15,8 @@ import sys
 import pytest
 
 from kerasdl.report import section_figures, study_sections
-from kerasdl.report.sections import (ROW_STATUSES, Bars, Boundaries, Images, Lines, Section, SectionError, Table,
-                                     Text, as_record, from_record)
+from kerasdl.report.sections import (ROW_STATUSES, Bars, Boundaries, Heatmap, Histogram, Images, Lines, Scatter,
+                                     Section, SectionError, Table, Text, as_record, from_record)
 
 _GRID = [-1.0, 0.0, 1.0]
 VALID = [
@@ -31,6 +31,17 @@ VALID = [
                                             "z": [[0.1, 0.5, 0.9]] * 3,
                                             "points": {"x": [0.5], "y": [-0.5], "label": [1]}}]),
     Text("What this run shows", body="First paragraph.\n\nSecond paragraph."),
+    Images("Detections", images=[{"label": "image 1", "pixels": [[0, 1, 0]] * 3,
+                                  "boxes": [{"box": [0, 0, 2, 2], "label": "square", "kind": "true"},
+                                            {"box": [0.5, 0, 2, 2.5], "label": "square 0.91", "kind": "predicted"}]}]),
+    Heatmap("Attention", panels=[{"label": "example 1", "matrix": [[0.9, 0.1], [0.2, None]],
+                                  "row_labels": ["<b>out", "END"], "column_labels": ["in", "put"]}],
+            x_label="input token", y_label="output token", value_range=[0, 1]),
+    Scatter("Latent space", series=[{"label": "digit 0", "x": [0.1, 0.2], "y": [1.0, None]},
+                                    {"label": "digit 1", "x": [-1], "y": [2]}], x_label="z1", y_label="z2",
+            diagonal=True),
+    Histogram("Heights", series=[{"label": "generated", "values": [150.0, 149.0, 180.5, None]}], bins=5,
+              x_label="cm", curves=[{"label": "N(150, 30)", "x": [100, 150, 200], "y": [0.003, 0.013, 0.003]}]),
 ]
 
 
@@ -62,6 +73,15 @@ def test_every_section_round_trips_and_renders_without_a_note(section: Section):
     (lambda: Images("I", images=[{"pixels": [[[1, 2]]]}]), "of shape (1, 1, 2)"),
     (lambda: Boundaries("D", panels=[{"xs": [0, 1], "ys": [0], "z": [[0.5]]}]), "z of shape (len(ys), len(xs))"),
     (lambda: Text("X", body=None), "Text section 'X': expected body to be a string"),
+    (lambda: Images("I", images=[{"pixels": [[1]], "boxes": [{"box": [0, 0, 1]}]}]), "box=[x_min, y_min, x_max, y_max]"),
+    (lambda: Images("I", images=[{"pixels": [[1]], "boxes": [{"box": [0, 0, 1, 1], "kind": "guess"}]}]),
+     "box kind in ('true', 'predicted')"),
+    (lambda: Heatmap("H", panels=[{"matrix": [[1, 2], [3]]}]), "a matrix of R rows × C numbers"),
+    (lambda: Heatmap("H", panels=[{"matrix": [[1, 2]], "column_labels": ["a"]}]), "column_labels with one label"),
+    (lambda: Heatmap("H", panels=[]), "expected at least one panel"),
+    (lambda: Scatter("S", series=[{"label": "a", "x": [1, 2], "y": [1]}]), "2 x values and 1 y values"),
+    (lambda: Histogram("H", series=[{"label": "a", "values": []}]), "expected at least one value"),
+    (lambda: Histogram("H", series=[{"label": "a", "values": [1]}], bins=0), "bins to be an integer from 1 to 500"),
     (lambda: Text(3, body=""), "expected the title to be a string"),
     (lambda: from_record({"kind": "hologram", "title": "H"}), "expected kind one of"),
     (lambda: from_record({"kind": "table", "title": "T", "colums": ["a"], "rows": []}), "Received: ['colums']"),

@@ -1,5 +1,6 @@
 """Figures for the study sections an experiment's `analyze` hook adds to run.json (docs/run-record.md):
-line charts, grouped bars, image grids and 2-D decision boundaries.
+line charts, grouped bars, image grids (with boxes), 2-D decision boundaries, heat maps, scatter plots and
+histograms.
 
 Inputs are plain JSON lists (NaN arrives as null); every function returns inline SVG markup.
 """
@@ -14,7 +15,12 @@ import numpy as np
 
 from .figures import STYLE, Canvas, plain_text, svg_markup, variant_colour
 
-__all__ = ["bars_figure", "boundaries_figure", "images_figure", "lines_figure"]
+__all__ = ["bars_figure", "boundaries_figure", "heatmap_figure", "histogram_figure", "images_figure", "lines_figure",
+           "scatter_figure"]
+
+# How a box on an image is drawn, by its kind: ground truth solid green, detections dashed red.
+_BOX_STYLE = {"true": {"edgecolor": "#1a9850", "linestyle": "-"},
+              "predicted": {"edgecolor": "#d73027", "linestyle": "--"}}
 
 _LEGEND_LINE = 0.17  # inches per legend entry at 8 pt
 
@@ -101,9 +107,10 @@ def images_figure(images: Sequence[dict[str, Any]], *, columns: int | None, key:
     count = len(images)
     if not count:
         raise ValueError("no images to draw")
-    columns = max(1, min(int(columns or min(count, 8)), count or 1))
+    boxed = any(image.get("boxes") for image in images)
+    columns = max(1, min(int(columns or min(count, 5 if boxed else 8)), count or 1))
     rows = -(-count // columns)
-    cell, title = 1.25, 0.28
+    cell, title = (2.1 if boxed else 1.25), 0.28  # boxes and their labels need room
     with matplotlib.rc_context(STYLE):
         canvas = Canvas(columns * cell + 0.2, rows * (cell + title) + 0.1)
         for index, image in enumerate(images):
@@ -118,9 +125,26 @@ def images_figure(images: Sequence[dict[str, Any]], *, columns: int | None, key:
                 ax.imshow(pixels, cmap="gray", vmin=low, vmax=high, interpolation="nearest")
             else:
                 ax.imshow(np.clip((pixels - low) / (high - low), 0, 1), interpolation="nearest")
+            for box in image.get("boxes") or []:
+                _draw_box(ax, box)
             ax.set_axis_off()
-            ax.set_title(plain_text(image.get("label", ""), 18), fontsize=8, pad=3)
+            ax.set_title(plain_text(image.get("label", ""), 28 if boxed else 18), fontsize=8, pad=3)
         return svg_markup(canvas.figure, key)
+
+
+def _draw_box(ax, box: dict[str, Any]) -> None:
+    """A rectangle over pixel coordinates (imshow puts pixel i's centre at i, so edges sit at ±0.5)."""
+    from matplotlib.patches import Rectangle
+
+    x_min, y_min, x_max, y_max = (float(v) for v in box["box"])
+    style = _BOX_STYLE[box.get("kind", "true")]
+    ax.add_patch(Rectangle((x_min - 0.5, y_min - 0.5), x_max - x_min, y_max - y_min, fill=False, linewidth=1.2,
+                           **style))
+    label = plain_text(box.get("label", ""), 16)
+    if label:
+        ax.text(x_min - 0.5, y_min - 0.5 if box.get("kind", "true") == "true" else y_max - 0.5, label, fontsize=6,
+                color="white", va="bottom" if box.get("kind", "true") == "true" else "top",
+                bbox={"facecolor": style["edgecolor"], "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
 
 
 def boundaries_figure(panels: Sequence[dict[str, Any]], *, key: str) -> str:
@@ -157,4 +181,109 @@ def boundaries_figure(panels: Sequence[dict[str, Any]], *, key: str) -> str:
         colourbar = canvas.axes(canvas.width - 0.45, canvas.height - side - 0.3, 0.12, side)
         bar = canvas.figure.colorbar(regions, cax=colourbar)
         bar.set_label("P(class 1)")
+        return svg_markup(canvas.figure, key)
+
+
+def heatmap_figure(panels: Sequence[dict[str, Any]], *, x_label: str, y_label: str, value_range: Any,
+                   key: str) -> str:
+    """Matrices as coloured cells, one panel each; cells carry their values when a matrix is small."""
+    count = len(panels)
+    if not count:
+        raise ValueError("no panels to draw")
+    matrices = [np.array([[np.nan if v is None else v for v in row] for row in panel["matrix"]], dtype=float)
+                for panel in panels]
+    # Panels are sized by their matrix, within bounds, so a 3×2 table and a 20×20 map both read well.
+    sides = [(min(5.0, max(1.6, 0.3 * m.shape[1])), min(5.0, max(1.2, 0.3 * m.shape[0]))) for m in matrices]
+    columns = min(count, 3 if max(w for w, _ in sides) < 3 else 1)
+    rows = -(-count // columns)
+    width = max(w for w, _ in sides)
+    height = max(h for _, h in sides)
+    label_room = 1.1  # tick labels (tokens, states) on the left and bottom
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(columns * (width + label_room + 0.3) + 0.6, rows * (height + label_room + 0.35) + 0.1)
+        image = None
+        for index, (panel, matrix) in enumerate(zip(panels, matrices)):
+            row, column = divmod(index, columns)
+            w, h = sides[index]
+            ax = canvas.axes(label_room + column * (width + label_room + 0.3),
+                             canvas.height - (row + 1) * (height + label_room + 0.35) + label_room, w, h)
+            finite = matrix[np.isfinite(matrix)]
+            low, high = ((float(value_range[0]), float(value_range[1])) if value_range is not None else
+                         ((float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)))
+            image = ax.imshow(np.ma.masked_invalid(matrix), cmap="viridis", vmin=low, vmax=high if high > low else low + 1,
+                              aspect="auto", interpolation="nearest")
+            for axis, labels_key, size in (("x", "column_labels", matrix.shape[1]), ("y", "row_labels", matrix.shape[0])):
+                labels = panel.get(labels_key)
+                ticks = np.arange(size)
+                getattr(ax, f"set_{axis}ticks")(ticks)
+                getattr(ax, f"set_{axis}ticklabels")([plain_text(v, 14) for v in labels] if labels is not None
+                                                      else [str(i) for i in ticks], fontsize=7,
+                                                      rotation=90 if axis == "x" else 0)
+            if matrix.size <= 144:
+                middle = (low + high) / 2
+                for (i, j), value in np.ndenumerate(matrix):
+                    if np.isfinite(value):
+                        ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=6,
+                                color="black" if value > middle else "white")
+            ax.set_xlabel(plain_text(x_label, 60))
+            ax.set_ylabel(plain_text(y_label, 40))
+            ax.set_title(plain_text(panel.get("label", ""), 50))
+            ax.grid(False)
+        bar = canvas.figure.colorbar(image, cax=canvas.axes(canvas.width - 0.45, canvas.height - height - 0.3,
+                                                            0.12, height))
+        bar.ax.tick_params(labelsize=7)
+        return svg_markup(canvas.figure, key)
+
+
+def scatter_figure(series: Sequence[dict[str, Any]], *, x_label: str, y_label: str, diagonal: bool, key: str) -> str:
+    """Points, one colour per series; `diagonal` adds y = x over the shared range."""
+    legend = (0.12 + _LEGEND_LINE * len(series)) if len(series) > 1 else 0.0
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(6.0, 3.8 + legend)
+        ax = canvas.axes(0.75, 0.5 + legend, 5.05, 3.1)
+        for position, points in enumerate(series):
+            x, y = _numbers(points["x"]), _numbers(points["y"])
+            ax.scatter(x, y, s=9, alpha=0.75, color=variant_colour(position), linewidths=0,
+                       label=plain_text(points.get("label", f"series {position + 1}"), 60))
+        if diagonal:
+            values = np.concatenate([np.r_[_numbers(p["x"]), _numbers(p["y"])] for p in series])
+            values = values[np.isfinite(values)]
+            if values.size:
+                ax.plot([values.min(), values.max()], [values.min(), values.max()], color="#555555",
+                        linestyle="--", linewidth=1, label="y = x")
+        ax.set_xlabel(plain_text(x_label, 80))
+        ax.set_ylabel(plain_text(y_label, 60))
+        if len(series) > 1:
+            _legend_below(canvas, ax, 0.7)
+        return svg_markup(canvas.figure, key)
+
+
+def histogram_figure(series: Sequence[dict[str, Any]], *, bins: int, x_label: str, density: bool,
+                     curves: Sequence[dict[str, Any]], key: str) -> str:
+    """Distributions over shared bins (outlines over light fills) with optional reference curves."""
+    values = [_numbers(entry["values"]) for entry in series]
+    pooled = np.concatenate(values)
+    pooled = pooled[np.isfinite(pooled)]
+    if not pooled.size:
+        raise ValueError("no finite values to draw")
+    edges = np.histogram_bin_edges(pooled, bins=int(bins))
+    entries = len(series) + len(curves)
+    legend = (0.12 + _LEGEND_LINE * entries) if entries > 1 else 0.0
+    with matplotlib.rc_context(STYLE):
+        canvas = Canvas(6.0, 3.4 + legend)
+        ax = canvas.axes(0.75, 0.5 + legend, 5.05, 2.7)
+        for position, (entry, data) in enumerate(zip(series, values)):
+            data = data[np.isfinite(data)]
+            colour = variant_colour(position)
+            label = plain_text(entry.get("label", f"series {position + 1}"), 60)
+            ax.hist(data, bins=edges, density=density, histtype="stepfilled", alpha=0.3, color=colour)
+            ax.hist(data, bins=edges, density=density, histtype="step", linewidth=1.3, color=colour, label=label)
+        for position, curve in enumerate(curves):
+            ax.plot(_numbers(curve["x"]), _numbers(curve["y"]), color="#222222", linewidth=1.4,
+                    linestyle=("-", "--", ":")[position % 3],
+                    label=plain_text(curve.get("label", f"curve {position + 1}"), 60))
+        ax.set_xlabel(plain_text(x_label, 80))
+        ax.set_ylabel("Density" if density else "Count")
+        if entries > 1:
+            _legend_below(canvas, ax, 0.7)
         return svg_markup(canvas.figure, key)

@@ -20,11 +20,13 @@ import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-__all__ = ["ROW_STATUSES", "KINDS", "SectionError", "Section", "Table", "Lines", "Bars", "Images", "Boundaries",
-           "Text", "from_record", "as_record"]
+__all__ = ["ROW_STATUSES", "KINDS", "BOX_KINDS", "SectionError", "Section", "Table", "Lines", "Bars", "Images",
+           "Boundaries", "Heatmap", "Scatter", "Histogram", "Text", "from_record", "as_record"]
 
 # A table row's status colours it in the report: the worked examples' verdicts.
 ROW_STATUSES = ("ok", "erratum", "mismatch", "info")
+# A box drawn on an image is a ground-truth box or a model's detection (drawn differently).
+BOX_KINDS = ("true", "predicted")
 
 
 class SectionError(ValueError):
@@ -227,14 +229,36 @@ class Images(Section):
             if value_range is not None and (not _is_sequence(value_range) or len(value_range) != 2
                                             or not all(isinstance(v, numbers.Real) for v in value_range)):
                 self._fail("range to be [low, high]", f"image {index + 1} range={value_range!r}")
+            self._check_boxes(index, image.get("boxes"))
         if self.columns is not None and (not isinstance(self.columns, numbers.Integral) or self.columns < 1):
             self._fail("columns to be a positive integer or None", f"columns={self.columns!r}")
 
+    def _check_boxes(self, index: int, boxes: Any) -> None:
+        """Optional boxes on an image: {box [x_min, y_min, x_max, y_max] in pixels, label, kind true|predicted}."""
+        if boxes is None:
+            return
+        if not _is_sequence(boxes):
+            self._fail("boxes to be a list of {box, label, kind}", f"image {index + 1} boxes={boxes!r}")
+        for box in boxes:
+            corners = _as_list(box.get("box")) if isinstance(box, Mapping) else None
+            if (not _is_sequence(corners) or len(corners) != 4
+                    or not all(isinstance(v, numbers.Real) for v in corners)):
+                self._fail("every box to have box=[x_min, y_min, x_max, y_max]", f"image {index + 1} box {box!r}")
+            if box.get("kind", "true") not in BOX_KINDS:
+                self._fail(f"box kind in {BOX_KINDS}", f"image {index + 1} kind={box.get('kind')!r}")
+
     def _body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"images": [{**image, "pixels": _as_list(image["pixels"])} for image in self.images]}
+        body: dict[str, Any] = {"images": [self._image_record(image) for image in self.images]}
         if self.columns is not None:
             body["columns"] = int(self.columns)
         return body
+
+    @staticmethod
+    def _image_record(image: Mapping[str, Any]) -> dict[str, Any]:
+        record = {**image, "pixels": _as_list(image["pixels"])}
+        if image.get("boxes") is not None:
+            record["boxes"] = [{**box, "box": [float(v) for v in _as_list(box["box"])]} for box in image["boxes"]]
+        return record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,6 +292,92 @@ class Boundaries(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class Heatmap(Section):
+    """Matrices drawn as coloured cells, one panel each {label, matrix (R×C numbers), row_labels (R),
+    column_labels (C)}: attention weights, probability tables. Small matrices show their values."""
+
+    panels: Sequence[Mapping[str, Any]]
+    x_label: str = ""
+    y_label: str = ""
+    value_range: Sequence[float] | None = None
+    kind: ClassVar[str] = "heatmap"
+
+    def _check(self) -> None:
+        if not _is_sequence(self.panels) or not self.panels:
+            self._fail("at least one panel", f"panels={self.panels!r}")
+        for index, panel in enumerate(self.panels):
+            name = f"panel {index + 1}"
+            if not isinstance(panel, Mapping) or "matrix" not in panel:
+                self._fail("every panel to be a mapping with a matrix", f"{name} = {panel!r}")
+            shape = _shape(panel["matrix"])
+            if shape is None or len(shape) != 2:
+                self._fail("a matrix of R rows × C numbers", f"{name} of shape {shape or 'ragged'}")
+            for key, size in (("row_labels", shape[0]), ("column_labels", shape[1])):
+                labels = panel.get(key)
+                if labels is not None and (not _is_sequence(labels) or len(labels) != size):
+                    self._fail(f"{key} with one label per matrix {'row' if key == 'row_labels' else 'column'} "
+                               f"({size})", f"{name} {key}={labels!r}")
+        if self.value_range is not None and (not _is_sequence(self.value_range) or len(self.value_range) != 2
+                                             or not all(isinstance(v, numbers.Real) for v in self.value_range)):
+            self._fail("value_range to be [low, high] or None", f"value_range={self.value_range!r}")
+
+    def _body(self) -> dict[str, Any]:
+        panels = [{**panel, "matrix": _as_list(panel["matrix"]),
+                   **{k: [str(v) for v in panel[k]] for k in ("row_labels", "column_labels") if panel.get(k) is not None}}
+                  for panel in self.panels]
+        body: dict[str, Any] = {"x_label": self.x_label, "y_label": self.y_label, "panels": panels}
+        if self.value_range is not None:
+            body["value_range"] = [float(v) for v in self.value_range]
+        return body
+
+
+@dataclasses.dataclass(frozen=True)
+class Scatter(Section):
+    """Points, one colour per series {label, x, y} (a latent space coloured by class); `diagonal`
+    draws y = x (a QQ plot, predicted against true)."""
+
+    series: Sequence[Mapping[str, Any]]
+    x_label: str = ""
+    y_label: str = ""
+    diagonal: bool = False
+    kind: ClassVar[str] = "scatter"
+
+    def _check(self) -> None:
+        _check_series(self, self.series, ("x", "y"))
+
+    def _body(self) -> dict[str, Any]:
+        return {"x_label": self.x_label, "y_label": self.y_label, "diagonal": bool(self.diagonal),
+                "series": _series_record(self.series, ("x", "y"))}
+
+
+@dataclasses.dataclass(frozen=True)
+class Histogram(Section):
+    """Distributions over shared bins, one per series {label, values}, as densities (or counts), with
+    optional overlaid curves {label, x, y} (a reference density)."""
+
+    series: Sequence[Mapping[str, Any]]
+    bins: int = 30
+    x_label: str = ""
+    density: bool = True
+    curves: Sequence[Mapping[str, Any]] = ()
+    kind: ClassVar[str] = "histogram"
+
+    def _check(self) -> None:
+        _check_series(self, self.series, ("values",))
+        if not any(len(entry["values"]) for entry in self.series):
+            self._fail("at least one value", "only empty series")
+        if isinstance(self.bins, bool) or not isinstance(self.bins, numbers.Integral) or not 1 <= self.bins <= 500:
+            self._fail("bins to be an integer from 1 to 500", f"bins={self.bins!r}")
+        if self.curves:
+            _check_series(self, self.curves, ("x", "y"))
+
+    def _body(self) -> dict[str, Any]:
+        return {"x_label": self.x_label, "bins": int(self.bins), "density": bool(self.density),
+                "series": _series_record(self.series, ("values",)),
+                "curves": _series_record(self.curves, ("x", "y"))}
+
+
+@dataclasses.dataclass(frozen=True)
 class Text(Section):
     """Plain-text paragraphs, split on blank lines."""
 
@@ -282,7 +392,8 @@ class Text(Section):
         return {"body": self.body}
 
 
-_CLASSES: dict[str, type[Section]] = {cls.kind: cls for cls in (Table, Lines, Bars, Images, Boundaries, Text)}
+_CLASSES: dict[str, type[Section]] = {cls.kind: cls for cls in (Table, Lines, Bars, Images, Boundaries, Heatmap,
+                                                                  Scatter, Histogram, Text)}
 KINDS = tuple(_CLASSES)
 
 
@@ -323,5 +434,5 @@ def as_record(section: Section | Mapping[str, Any]) -> dict[str, Any]:
         return section.to_record()
     if isinstance(section, Mapping):
         return from_record(section).to_record()
-    raise ValueError(f"analyze: expected a report section (Table, Lines, Bars, Images, Boundaries, Text) or "
+    raise ValueError(f"analyze: expected a report section ({', '.join(c.__name__ for c in _CLASSES.values())}) or "
                      f"a dict with a kind. Received: {section!r}")

@@ -81,6 +81,16 @@ def _figure(kind: str, section: dict[str, Any], key: str) -> str:
                                            y_label=str(section.get("y_label", "")), key=key)
     if kind == "images":
         return section_figures.images_figure(section.get("images") or [], columns=section.get("columns"), key=key)
+    if kind == "heatmap":
+        return section_figures.heatmap_figure(section["panels"], x_label=section["x_label"],
+                                              y_label=section["y_label"], value_range=section.get("value_range"),
+                                              key=key)
+    if kind == "scatter":
+        return section_figures.scatter_figure(section["series"], x_label=section["x_label"],
+                                              y_label=section["y_label"], diagonal=section["diagonal"], key=key)
+    if kind == "histogram":
+        return section_figures.histogram_figure(section["series"], bins=section["bins"], x_label=section["x_label"],
+                                                density=section["density"], curves=section["curves"], key=key)
     return section_figures.boundaries_figure(section.get("panels") or [], key=key)
 
 
