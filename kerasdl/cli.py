@@ -272,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"kerasdl: error: {error}", file=sys.stderr)
         return error.exit_status
+    except BrokenPipeError:
+        # The reader went away (`kerasdl list --json | head`): stop quietly, as Unix tools do. Python
+        # would otherwise print a traceback when it flushes stdout at exit, so point stdout at devnull.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -44,6 +44,21 @@ def test_list_json_is_machine_readable(capsys):
     assert builders["mlp"]["apis"] == ["sequential", "functional"]
 
 
+def test_a_reader_closing_the_pipe_early_gives_no_traceback():
+    """`kerasdl list builders --json | head -1` when head has already exited: every write fails."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write, so the failure is certain
+    try:
+        listing = subprocess.run([sys.executable, "-m", "kerasdl.cli", "list", "builders", "--json"],
+                                 stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert b"Traceback" not in listing.stderr, listing.stderr.decode()
+    assert listing.returncode == 1
+
+
 @pytest.mark.parametrize("args, expected", [
     (["run", "heart-diseas"], "closest: heart-disease"),
     (["run", "no-such-thing"], "unknown experiment"),
