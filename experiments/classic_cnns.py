@@ -77,7 +77,10 @@ def experiment() -> Experiment:
                 for name, builder, api, hyper, label in NETWORKS]
     ## Evaluate: one stratified 60/20/20 holdout of the digits
     return Experiment(name=NAME, title=TITLE, variants=variants, description=__doc__.split("\n\n", 1)[1].strip(),
-                      notes_ref=NOTES_REF, analyze=analyze, **{**DIGITS_HOLDOUT, "quick_epochs": 1})
+                      notes_ref=NOTES_REF, analyze=analyze, **{**DIGITS_HOLDOUT, "quick_epochs": 1},
+                      # --quick proves the path with a plain, a residual and a separable network; every
+                      # builder's graph is still built and trained by tests/test_models.py
+                      quick_variants=("lenet5", "resnet18", "mobilenet"))
 
 
 ## Canonical parameter counts

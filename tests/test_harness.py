@@ -262,3 +262,18 @@ def test_fit_kwargs_cannot_override_what_the_harness_records(owned):
     with pytest.raises(ValueError, match=owned):
         Variant("v", builder="mlp", fit_kwargs={owned: 2, "shuffle": False})
     assert Variant("v", builder="mlp", fit_kwargs={"shuffle": False}).fit_kwargs == {"shuffle": False}
+
+
+def test_quick_variants_keeps_only_the_named_variants_in_quick_mode(tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    experiment = _experiment(variants=[Variant("prior", estimator=DummyClassifier(strategy="prior")),
+                                       Variant("uniform", estimator=DummyClassifier(strategy="uniform"))],
+                             quick_variants=["uniform"])
+    assert experiment.quick_variants == ("uniform",)
+    quick = run(experiment, quick=True, out=tmp_path, quiet=True)
+    assert [v["name"] for v in quick.data["variants"]] == ["uniform"]
+    full = run(experiment, out=tmp_path, quiet=True)
+    assert [v["name"] for v in full.data["variants"]] == ["prior", "uniform"]
+    with pytest.raises(UserError, match=r"quick_variants= as a non-empty list of variant names \(prior, uniform\)"):
+        _experiment(variants=experiment.variants, quick_variants=["typo"])

@@ -7,6 +7,8 @@ A variant that fails or diverges is recorded and the run goes on; Ctrl-C ends th
 
 from __future__ import annotations
 
+import dataclasses
+
 import inspect
 import time
 import traceback
@@ -218,6 +220,9 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
     """
     progress = Progress(quiet)
     _validate(experiment)
+    if quick and experiment.quick_variants:
+        experiment = dataclasses.replace(
+            experiment, variants=[v for v in experiment.variants if v.name in experiment.quick_variants])
     dataset = _load_dataset(experiment, quick, seed)
     n_folds = min(experiment.folds, experiment.quick_folds) if quick else experiment.folds
     folds = [] if dataset is None else make_folds(dataset, kind=experiment.evaluation, folds=n_folds,

@@ -171,6 +171,9 @@ class Experiment:
     quick_samples: int = 300         # --quick: rows kept, epochs capped, folds reduced
     quick_epochs: int = 2
     quick_folds: int = 2
+    # --quick runs only these variants (None: all). For studies whose full comparison is long: the
+    # quick run proves the path through the harness and the analysis, the full run gives the result.
+    quick_variants: tuple[str, ...] | None = None
     # After every variant ran: analyze(Analysis) → extra report sections (kerasdl.report.sections).
     analyze: Callable[[Analysis], list[Any]] | None = None
 
@@ -196,6 +199,12 @@ class Experiment:
         for name in ("quick_samples", "quick_epochs", "quick_folds"):
             _expect(_is_count(getattr(self, name), 1), where, f"{name}= as an integer ≥ 1",
                     f"{name}={getattr(self, name)!r}")
+        if self.quick_variants is not None:
+            kept = tuple(self.quick_variants) if isinstance(self.quick_variants, (list, tuple)) else ()
+            unknown = [n for n in kept if n not in names]
+            _expect(bool(kept) and not unknown, where, f"quick_variants= as a non-empty list of variant names "
+                    f"({', '.join(names)})", f"quick_variants={self.quick_variants!r}")
+            self.quick_variants = kept
         _expect(self.analyze is None or callable(self.analyze), where, "analyze= as a callable",
                 f"analyze={self.analyze!r}")
 
