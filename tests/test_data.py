@@ -151,6 +151,20 @@ def test_limit_keeps_a_stratified_subsample_with_every_split_non_empty():
         data.load("iris", limit=0)
 
 
+def test_subsample_cuts_per_row_extras_to_the_kept_rows_and_keeps_the_others():
+    import dataclasses
+
+    ds = data.load("iris")
+    tagged = dataclasses.replace(ds, extras={"row": np.arange(150), "names": ("a", "b"), "scale": np.float64(2.0),
+                                             "table": np.zeros((3, 150))})
+    small = tagged.subsample(40, seed=0)
+    assert small.n_samples == 40
+    # each kept row still carries its own extra: row k's "row" entry is the original index of the row
+    np.testing.assert_array_equal(np.asarray(small.features), np.asarray(ds.features)[small.extras["row"]])
+    assert small.extras["names"] == ("a", "b") and small.extras["scale"] == 2.0
+    assert small.extras["table"].shape == (3, 150)  # not one entry per row: describes the whole set
+
+
 # ------------------------------------------------------------------------------ scikit-learn, generated
 
 @pytest.mark.parametrize("name, task, shape, n_classes", [

@@ -145,7 +145,9 @@ class Dataset:
     def subsample(self, n: int, *, seed: int = 0) -> "Dataset":
         """A smaller dataset of about n rows (stratified for classification) for --quick runs.
 
-        Splits are remapped so that every split keeps its share of the kept rows.
+        Splits are remapped so that every split keeps its share of the kept rows. Extras that are NumPy
+        arrays with one entry per row (a digit's class beside its pixels, a sequence's length) are cut
+        to the same rows; any other extra (a vocabulary, a scale) describes the whole set and is kept.
         """
         if n >= self.n_samples:
             return self
@@ -169,4 +171,6 @@ class Dataset:
         feats, target = self.rows(keep)
         if hasattr(feats, "reset_index"):
             feats = feats.reset_index(drop=True)
-        return replace(self, features=feats, target=target, splits=splits)
+        extras = {key: value[keep] if isinstance(value, np.ndarray) and value.ndim and len(value) == self.n_samples
+                  else value for key, value in self.extras.items()}
+        return replace(self, features=feats, target=target, splits=splits, extras=extras)
