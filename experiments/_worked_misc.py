@@ -184,9 +184,11 @@ def rnn_params_nobias():
 
 @REGISTRY.add("gru-reset-after", "3(m²+nm+m) vs Keras's default GRU (reset_after=True)", "002:229-243",
               expected=3 * (M_UNITS ** 2 + N_INPUT * M_UNITS + 2 * M_UNITS), catalog=True,
-              erratum="a convention, not a slip: the notes' GRU resets h before the matrix product, Keras's "
-                      "reset_after=False (row above); Keras's default reset_after=True keeps a second bias "
-                      "per gate, 3(m²+nm+2m)")
+              erratum="a convention, not a slip: the count 3(m²+nm+m) is that of a GRU with one bias per gate, "
+                      "Keras's reset_after=False (row above), which resets h before the matrix product as 002:208 "
+                      "does; 000:1683 and 004:1102 reset after it, r ⊙ (U h), which is Keras's default "
+                      "reset_after=True — and that form keeps a second bias per gate inside the reset, "
+                      "r ⊙ (U h + b′), 3(m²+nm+2m) (see the gru-step rows)")
 def gru_reset_after():
     return _blocks(3), _recurrent_count("GRU")
 

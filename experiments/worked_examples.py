@@ -31,11 +31,15 @@ NOTES_REF = "000:76-1906, 001:378-3528, 002:184-243, 003:169-1087, 004:728-840"
 def examples() -> list:
     """Every example, in the order of the report: dense/recurrent, convolution, models and metrics."""
     from kerasdl.experiments import _worked_conv, _worked_dense, _worked_misc
+    from kerasdl.experiments import _worked_recurrent  # recurrent family: "hello" sums, LSTM/GRU steps
+    from kerasdl.experiments import _worked_boltzmann  # Boltzmann family: Bernoulli numbers, RBM conditional
 
     return [
         *_worked_dense.REGISTRY.examples,
         *_worked_conv.REGISTRY.examples,
         *_worked_misc.REGISTRY.examples,
+        *_worked_recurrent.REGISTRY.examples,
+        *_worked_boltzmann.REGISTRY.examples,
     ]
 
 

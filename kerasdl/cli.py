@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--target", required=True, help="column to predict")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"],
                      help="default: inferred from the target column")
+    fit.add_argument("--text", metavar="COLUMN",
+                     help="free-text column to read as word ids (default: detected, a column of many distinct "
+                          "multi-word texts); its vocabulary is adapted on the training rows only")
     fit.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                      help="builder hyperparameter or fit setting (epochs, batch_size, learning_rate, "
                           "optimizer, patience, loss); repeatable, e.g. --hp units=[64,32] --hp epochs=50")
@@ -218,7 +221,9 @@ def _cmd_fit(args) -> int:
     settings = {k: hyper.pop(k) for k in _FIT_SETTINGS if k in hyper}
     models.get(args.builder)
     # The file first: reading it needs no TensorFlow, so its mistakes are reported in a blink.
-    dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed)
+    dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed, text=args.text)
+    if "text_column" in dataset.extras:
+        _text_settings(args, dataset, hyper)
     models.check(args.builder, args.api, hyper, settings=_FIT_SETTINGS)
     variants = [Variant(args.builder, builder=args.builder, api=args.api, hyperparameters=hyper, **settings)]
     variants.append(Variant("dummy", estimator=tasks.get(dataset.task).dummy_estimator(), label="Dummy baseline"))
@@ -230,6 +235,18 @@ def _cmd_fit(args) -> int:
         folds=args.cv or 5, quick_folds=min(args.cv or 2, 2),
     )
     return _run_and_report(experiment, args)
+
+
+def _text_settings(args, dataset, hyper: dict) -> None:
+    """A free-text CSV: one holdout split (the vocabulary is that split's), and a builder that reads token
+    ids gets the vocabulary size unless --hp sets it."""
+    from kerasdl import models
+
+    if args.cv:
+        raise UserError(f"--cv cannot be used with the free-text column {dataset.extras['text_column']!r}: its "
+                        "vocabulary is adapted on one training split; drop --cv to use a holdout split")
+    if "vocab_size" in models.hyperparameters(args.builder):
+        hyper.setdefault("vocab_size", int(dataset.extras["vocabulary_size"]))
 
 
 def _cmd_report(args) -> int:

@@ -4,6 +4,9 @@ Written by hand because no library has them (DESIGN.md, "Dependencies"):
 
 - :class:`TiledConv2D` — tiled convolution, k untied kernels per layer (notes 001:2119-2129).
 - :class:`HardThreshold` — the perceptron's step function at prediction time (notes 004:252-338).
+- :class:`LeakyRNNCell` — leaky recurrent units with optional skip connections through time
+  (notes 001 Unit III "Leaky Units: Skip connections", 001:2836).
+- :class:`TruncatedBPTT` — an RNN layer trained by truncated backpropagation through time (002:113-161).
 
 Every layer is registered with ``keras.saving.register_keras_serializable(package="kerasdl")`` and
 implements ``get_config`` so that a ``model.keras`` file containing it loads back with
@@ -17,7 +20,7 @@ import math
 import keras
 from keras import ops
 
-__all__ = ["TiledConv2D", "HardThreshold", "conv_output_size"]
+__all__ = ["TiledConv2D", "HardThreshold", "LeakyRNNCell", "TruncatedBPTT", "conv_output_size"]
 
 
 def conv_output_size(size: int, kernel_size: int, strides: int = 1, padding: str | int = "valid",
@@ -171,3 +174,156 @@ class HardThreshold(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class LeakyRNNCell(keras.layers.Layer):
+    """Leaky recurrent units: h_t = α ⊙ h_{t−1} + (1 − α) ⊙ tanh(W x_t + U h_{t−1} [+ V h_{t−d}] + b).
+
+    The notes' syllabus names leaky units and skip connections through time (001 Unit III, 001:2836)
+    as the two ways of reaching further back than a SimpleRNN can. A leaky unit keeps the fraction α
+    of its previous value: with α near 1 it integrates its inputs slowly (a time constant of about
+    1/(1 − α) steps), and the path h_{t−1} → h_t has derivative α on top of the tanh path, so the
+    gradient through k steps does not shrink like a product of tanh' · U factors. α = 0 is exactly
+    ``keras.layers.SimpleRNNCell`` (same weight names and shapes for W, U, b).
+
+    - ``alpha``: the fixed α (0 ≤ α < 1), or the starting value when ``learn_alpha=True``, where each
+      unit learns its own α = sigmoid(a) (so it stays inside (0, 1)).
+    - ``skip=d`` > 1 adds a second recurrent kernel V from the state d steps back (h_{t−d}), a
+      direct connection through time: information and gradients cross T steps in about T/d hops.
+      The cell's state is then the last d hidden states, newest first, flattened to d·units values.
+
+    ``dropout`` drops inputs x_t and ``recurrent_dropout`` the recurrent input h_{t−1}; both with a
+    fresh mask per step (not Keras's one-mask-per-sequence variational dropout).
+    """
+
+    def __init__(self, units: int, *, alpha: float = 0.5, learn_alpha: bool = False, skip: int = 1,
+                 activation="tanh", dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= float(alpha) < 1.0:
+            raise ValueError(f"Expected 0 <= alpha < 1. Received: alpha={alpha}")
+        if int(skip) < 1:
+            raise ValueError(f"Expected skip >= 1 (the delay d of h_(t-d)). Received: skip={skip}")
+        if not (0.0 <= float(dropout) < 1.0 and 0.0 <= float(recurrent_dropout) < 1.0):
+            raise ValueError(f"Expected dropout rates in [0, 1). Received: {dropout}, {recurrent_dropout}")
+        self.units = int(units)
+        self.alpha = float(alpha)
+        self.learn_alpha = bool(learn_alpha)
+        self.skip = int(skip)
+        self.activation = keras.activations.get(activation)
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.state_size = self.units * self.skip
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.kernel = self.add_weight(name="kernel", shape=(features, self.units),
+                                      initializer=self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight(name="recurrent_kernel", shape=(self.units, self.units),
+                                                initializer=self.recurrent_initializer)
+        self.skip_kernel = (self.add_weight(name="skip_kernel", shape=(self.units, self.units),
+                                            initializer=self.recurrent_initializer)
+                            if self.skip > 1 else None)
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer)
+        if self.learn_alpha:
+            # Stored as a logit so that gradient steps can never push α outside (0, 1).
+            start = math.log(max(self.alpha, 1e-3) / (1.0 - self.alpha))
+            self.alpha_logit = self.add_weight(name="alpha_logit", shape=(self.units,),
+                                               initializer=keras.initializers.Constant(start))
+        else:
+            self.alpha_logit = None
+
+    def leak(self):
+        """The per-unit α in use (the fixed value, or sigmoid of the learned logit)."""
+        if self.alpha_logit is None:
+            return ops.convert_to_tensor(self.alpha, dtype=self.compute_dtype)
+        return ops.sigmoid(self.alpha_logit)
+
+    def call(self, inputs, states, training=False):
+        buffer = states[0] if isinstance(states, (list, tuple)) else states
+        previous = buffer[:, :self.units]                       # h_{t−1}
+        if training and self.dropout:
+            inputs = keras.random.dropout(inputs, self.dropout, seed=self.seed_generator)
+        recurrent_in = previous
+        if training and self.recurrent_dropout:
+            recurrent_in = keras.random.dropout(previous, self.recurrent_dropout, seed=self.seed_generator)
+        z = ops.matmul(inputs, self.kernel) + ops.matmul(recurrent_in, self.recurrent_kernel) + self.bias
+        if self.skip_kernel is not None:
+            z = z + ops.matmul(buffer[:, self.units * (self.skip - 1):], self.skip_kernel)   # V h_{t−d}
+        candidate = self.activation(z)
+        alpha = self.leak()
+        h = alpha * previous + (1.0 - alpha) * candidate
+        if self.skip > 1:
+            new_buffer = ops.concatenate([h, buffer[:, :self.units * (self.skip - 1)]], axis=-1)
+        else:
+            new_buffer = h
+        return h, ([new_buffer] if isinstance(states, (list, tuple)) else new_buffer)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units, "alpha": self.alpha, "learn_alpha": self.learn_alpha, "skip": self.skip,
+            "activation": keras.activations.serialize(self.activation), "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        })
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class TruncatedBPTT(keras.layers.Wrapper):
+    """Truncated backpropagation through time: an RNN layer run over chunks of `steps` time steps.
+
+    The state is carried from chunk to chunk, so the forward pass is exactly the wrapped layer's over the
+    whole sequence, but its gradient is stopped at every chunk boundary (``ops.stop_gradient``): a loss
+    reaches back at most to the start of its own chunk — what training a stateful RNN on consecutive
+    chunks does (notes 002:113-161 on why full BPTT over long sequences is costly and unstable). The
+    wrapped layer must be built with ``return_state=True``; this layer returns what it would return
+    without it (the last state, or the whole output sequence with ``return_sequences``).
+    """
+
+    def __init__(self, layer, steps: int, **kwargs):
+        super().__init__(layer, **kwargs)
+        if int(steps) < 1:
+            raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
+        if not getattr(layer, "return_state", False):
+            raise ValueError("TruncatedBPTT needs an RNN layer built with return_state=True.")
+        self.steps = int(steps)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.layer.build((input_shape[0], None, input_shape[-1]))
+        self.built = True
+
+    def call(self, inputs, mask=None, training=None):
+        states, outputs, last = None, [], None
+        for start in range(0, inputs.shape[1], self.steps):
+            chunk_mask = None if mask is None else mask[:, start:start + self.steps]
+            output, *carried = self.layer(inputs[:, start:start + self.steps], initial_state=states,
+                                          mask=chunk_mask, training=training)
+            outputs.append(output)
+            last = carried[0]  # h_T (LSTM: [h, c]); a fully padded chunk still carries the real last state
+            states = [ops.stop_gradient(s) for s in carried]
+        return ops.concatenate(outputs, axis=1) if self.layer.return_sequences else last
+
+    def compute_output_shape(self, input_shape):
+        units = self.layer.cell.output_size if hasattr(self.layer, "cell") else self.layer.units
+        if self.layer.return_sequences:
+            return (input_shape[0], input_shape[1], units)
+        return (input_shape[0], units)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.layer.return_sequences else None
+
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps}

@@ -29,18 +29,27 @@ import numpy as np
 from sklearn import metrics as _skm
 from sklearn.exceptions import UndefinedMetricWarning
 
+from kerasdl.vision_metrics import (COCO_IOU_THRESHOLDS, COCO_RECALL_POINTS, box_iou, mask_iou,
+                                    mean_average_precision, segmentation_metrics)
+
 __all__ = [
+    "COCO_IOU_THRESHOLDS",
+    "COCO_RECALL_POINTS",
     "LOWER_IS_BETTER",
     "binary_metrics",
+    "box_iou",
     "confusion_matrix",
     "confusion_metrics",
     "ks_statistic",
+    "mask_iou",
+    "mean_average_precision",
     "multiclass_metrics",
     "pr_curve",
     "reconstruction_error",
     "regression_metrics",
     "roc_curve",
     "scalars",
+    "segmentation_metrics",
     "summarize_folds",
     "threshold_sweep",
 ]

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AdversarialTrainer", "Inputs", "RuleTrainer", "SamplingTrainer", "Trainer", "make_optimizer"]
+__all__ = ["AdversarialTrainer", "DecodingTrainer", "Inputs", "RuleTrainer", "SamplingTrainer", "Trainer",
+           "make_optimizer"]
 
 #: What one split looks like to a trainer: an (x, y) pair of arrays or dicts of arrays (y is None
 #: when the task has no target), or a `tf.data.Dataset` of batches that the dataset's pipeline made.
@@ -104,3 +105,32 @@ class AdversarialTrainer(SamplingTrainer):
 
         twin = type(optimizer).from_config(optimizer.get_config())
         model.compile(d_optimizer=optimizer, g_optimizer=twin, loss_fn=keras.losses.get(loss))
+
+
+class DecodingTrainer(Trainer):
+    """For encoder-decoder models (`seq2seq` task): fitted with teacher forcing — the decoder input is the
+    true target shifted right behind START, so every step learns from the right history — but evaluated
+    the way a translation is made: greedy decoding from the encoder input alone, each step's most probable
+    token fed back as the next step's input until END or the target length (notes 001:2494-2590: "the
+    model will predict the output until the END symbol occurs"). Scores from teacher-forced `predict`
+    would flatter the model, since it would never see its own mistakes.
+
+    The test inputs must be a dict with the encoder inputs under `encoder_key` and the decoder inputs
+    under `decoder_key` (their width is the longest output); `start`/`end` are the target ids of the
+    START and END marks.
+    """
+
+    def __init__(self, *, start: int = 1, end: int = 2, encoder_key: str = "encoder",
+                 decoder_key: str = "decoder") -> None:
+        self.start, self.end, self.encoder_key, self.decoder_key = start, end, encoder_key, decoder_key
+
+    def evaluate(self, model: Any, test: Inputs, *, n: int) -> Any:
+        from kerasdl.models.seq2seq import greedy_decode
+
+        x, _ = _unpack(test)
+        if not isinstance(x, dict) or {self.encoder_key, self.decoder_key} - set(x):
+            raise TypeError(f"DecodingTrainer: expected test inputs as a dict with {self.encoder_key!r} and "
+                            f"{self.decoder_key!r}. Received: {type(x).__name__}")
+        length = int(x[self.decoder_key].shape[1])
+        return greedy_decode(model, x[self.encoder_key], length=length, start=self.start, end=self.end,
+                             encoder_key=self.encoder_key, decoder_key=self.decoder_key)

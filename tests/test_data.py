@@ -218,7 +218,12 @@ def test_generated_points_are_deterministic_in_the_seed():
 
 def test_available_lists_every_dataset_with_offline_flags(empty_keras_home):
     infos = {info.name: info for info in data.available()}
-    assert set(infos) == {"heart-disease", "digits-upsample", *GENERATED_NAMES, *SKLEARN_NAMES, *KERAS_NAMES}
+    families = {  # the recurrent, autoencoder, generative and vision families' offline sets
+        "reviews", "sunspots", "weather", "numbers-to-digits", "adding-problem", "future-tags", "arithmetic-trees",
+        "tiny-corpus", "shape-captions", "digits-reconstruction", "digits-anomaly", "heights", "digits-generation",
+        "ratings", "shapes-segmentation", "shapes-detection"}
+    assert set(infos) == {"heart-disease", "digits-upsample", *GENERATED_NAMES, *SKLEARN_NAMES, *KERAS_NAMES,
+                          *families}
     for name, info in infos.items():
         assert info.offline is (name not in KERAS_NAMES)
         assert info.provenance and info.license and info.description

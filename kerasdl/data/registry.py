@@ -11,6 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.data import _options, derived, embedded, keras_sets, sklearn_sets
+from kerasdl.data import series, text, translation  # recurrent and sequence family
+from kerasdl.data import sequences  # recurrent and sequence family (part A: generated sequences, tiny corpora)
+from kerasdl.data import autoencoder_sets  # autoencoder family
+from kerasdl.data import generation_sets, ratings  # generative and Boltzmann family
+from kerasdl.data import shapes  # vision family (segmentation, detection)
 from kerasdl.data.dataset import Dataset
 from kerasdl.data.info import DatasetInfo, DatasetSpec
 from kerasdl.errors import UserError, closest_names
@@ -22,7 +27,12 @@ _SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
     *embedded.SPECS,
     *sklearn_sets.SPECS,
     *derived.SPECS,
+    *autoencoder_sets.SPECS,
     *keras_sets.SPECS,
+    *text.SPECS, *series.SPECS, *translation.SPECS,
+    *sequences.SPECS,
+    *generation_sets.SPECS, *ratings.SPECS,
+    *shapes.SPECS,
 )}
 _CSV_OPTIONS = ("target", "task", "limit")
 

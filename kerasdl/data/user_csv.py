@@ -10,6 +10,13 @@ Rules:
   values, are classes ("binary" for 2, "multiclass" for more); any other numbers mean "regression".
   Class names are the sorted distinct labels (numbers sorted by value), target values their codes 0..k-1.
   Rows without a target value are dropped, and the description says how many.
+- Free text: a column of text with many distinct multi-word values (on average at least 3 words per
+  cell, more than half the cells distinct), or the column named by `text=`, makes the file a text
+  dataset: that column alone is the input, turned into word ids by `keras.layers.TextVectorization`
+  whose vocabulary is adapted on the training split's rows only (0 pads, 1 is out-of-vocabulary; at
+  most 20,000 words, cut to the longest training text or 200 words). Other feature columns are
+  ignored (the description says so); rows without text are dropped. Such a dataset has one holdout
+  split — its vocabulary belongs to that split's training rows — so it cannot be cross-validated.
 """
 
 from __future__ import annotations
@@ -24,14 +31,19 @@ from kerasdl.data._splits import holdout_splits
 from kerasdl.data.dataset import Dataset
 from kerasdl.errors import UserError
 
-__all__ = ["load_csv", "MIN_ROWS", "MAX_INTEGER_CLASSES"]
+__all__ = ["load_csv", "MIN_ROWS", "MAX_INTEGER_CLASSES", "TEXT_MAX_TOKENS", "TEXT_MAX_LENGTH"]
 
 MIN_ROWS = 10  # so that train, val and test each get at least two rows
 MAX_INTEGER_CLASSES = 20
+TEXT_MAX_TOKENS = 20000
+TEXT_MAX_LENGTH = 200
 
 
-def load_csv(path: str | Path, target: str, *, task: str | None = None, seed: int = 0) -> Dataset:
-    """Read a comma-separated file with a header line; `target` names the column to predict."""
+def load_csv(path: str | Path, target: str, *, task: str | None = None, seed: int = 0,
+             text: str | None = None) -> Dataset:
+    """Read a comma-separated file with a header line; `target` names the column to predict and `text`
+    (optional; else detected) a free-text column to read as word ids."""
+    text_column = text
     import pandas as pd
 
     from kerasdl import tasks  # imports scikit-learn: not at module level, `kerasdl datasets` stays instant
@@ -45,6 +57,11 @@ def load_csv(path: str | Path, target: str, *, task: str | None = None, seed: in
     header = _check_structure(text, shown)
     if target not in header:
         raise UserError(f"column {target!r} not in {shown}; columns found: {', '.join(header)}")
+    if text_column is not None and text_column not in header:
+        raise UserError(f"text column {text_column!r} not in {shown}; columns found: {', '.join(header)}")
+    if text_column is not None and text_column == target:
+        raise UserError(f"--text and --target name the same column {text_column!r}; the text is the input, the "
+                        "target what to predict")
     if len(header) == 1:
         raise UserError(f"{shown} has no feature columns besides the target {target!r}")
     try:
@@ -69,6 +86,13 @@ def load_csv(path: str | Path, target: str, *, task: str | None = None, seed: in
         codes, class_names = _encode_classes(labels)
     else:
         codes, class_names = labels.to_numpy(dtype=np.float64), ()
+
+    if text_column is not None and frame[text_column].isna().all():
+        raise UserError(f"text column {text_column!r} of {shown} is empty; put the texts in it or name another "
+                        "column with --text")
+    text_column = text_column if text_column is not None else _detect_text(frame)
+    if text_column is not None:
+        return _text_dataset(path, frame, text_column, codes, class_names, task, target, inferred, dropped_rows, seed)
 
     empty = [c for c in frame.columns if frame[c].isna().all()]
     frame = frame.drop(columns=empty)
@@ -239,3 +263,53 @@ def _encode_classes(labels) -> tuple[np.ndarray, tuple[str, ...]]:
     return text.map(index).to_numpy(dtype=np.int64), names
 
 
+
+
+def _detect_text(frame) -> str | None:
+    """The first non-numeric column whose cells look like free text: many distinct multi-word values."""
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if _is_number_column(frame[column]) or len(values) == 0:
+            continue
+        cells = values.map(str)
+        words = cells.map(lambda v: len(v.split()))
+        if words.mean() >= 3 and cells.nunique() > 0.5 * len(cells):
+            return str(column)
+    return None
+
+
+def _text_dataset(path, frame, column: str, codes, class_names, task: str, target: str, inferred: bool,
+                  dropped_rows: int, seed: int) -> Dataset:
+    """The text column as (n, T) word ids, the vocabulary adapted on the training split only."""
+    shown = str(path)
+    present = frame[column].notna().to_numpy()
+    texts = frame[column][present].map(str).to_numpy(dtype=object)
+    codes = codes[present]
+    if len(codes) < MIN_ROWS:
+        raise UserError(f"{shown} has {len(codes)} rows with text in {column!r}; at least {MIN_ROWS} are needed")
+    splits = holdout_splits(codes, task, seed=seed)
+    import keras
+
+    train = texts[splits["train"]]
+    longest = max(len(t.split()) for t in train)
+    vectorizer = keras.layers.TextVectorization(max_tokens=TEXT_MAX_TOKENS,
+                                                output_sequence_length=min(max(longest, 1), TEXT_MAX_LENGTH))
+    vectorizer.adapt(train.tolist())  # training rows only: no validation or test word shapes the vocabulary
+    ids = np.asarray(vectorizer(np.asarray(texts.tolist(), dtype=object)), dtype=np.int32)
+    vocabulary = vectorizer.get_vocabulary()
+    ignored = [c for c in frame.columns if c != column]
+    notes = [f"user CSV {Path(path).name}: {len(codes)} rows, free-text column {column!r} as word ids "
+             f"(TextVectorization adapted on the {len(train)} training rows: {len(vocabulary)} words incl. "
+             f"padding and OOV, {ids.shape[1]} ids per text), target {target!r} ({task}"
+             f"{', inferred' if inferred else ''})"]
+    if dropped_rows or (~present).sum():
+        notes.append(f"dropped {dropped_rows + int((~present).sum())} row(s) without a target or a text")
+    if ignored:
+        notes.append(f"ignored the other column(s) {', '.join(ignored)}")
+    return Dataset(
+        name=Path(path).stem, task=task, features=ids, target=codes, splits=splits, class_names=class_names,
+        provenance=f"user file {Path(path).resolve()}", license="unknown (user-supplied data)",
+        description="; ".join(notes) + ".", origin="user",
+        extras={"target_column": target, "text_column": column, "vocabulary_size": len(vocabulary),
+                "vocabulary": vocabulary, "maxlen": int(ids.shape[1]), "padding": "post",
+                "dropped_rows": dropped_rows, "ignored_columns": ignored, "cross_validation": False})

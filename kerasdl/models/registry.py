@@ -10,6 +10,7 @@ import ast
 import importlib
 import importlib.util
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,115 @@ _BUILDERS: tuple[BuilderInfo, ...] = (
                 "modern_cnns", "build_mobilenet",
                 "MobileNet v1: depthwise-separable convolutions with width multiplier alpha"),
     # -- recurrent and sequence (recurrent.py, seq2seq.py, recursive.py) ----------------------------
+    BuilderInfo("simple_rnn", "recurrent", _BOTH, "000:1362-1611, 001:2279-2436, 002:65-161",
+                "recurrent", "build_simple_rnn",
+                "Elman RNN h = tanh(Wx + Uh + b): acceptor (last state → Dense) or tagger "
+                "(return_sequences); token ids via a masked Embedding or real-valued steps"),
+    BuilderInfo("lstm", "recurrent", _BOTH, "000:1729-1827, 002:163-190, 004:1018-1090",
+                "recurrent", "build_lstm",
+                "LSTM: forget, input and output gates over a cell state; 4(m²+nm+m) weights"),
+    BuilderInfo("gru", "recurrent", _BOTH, "000:1642-1727, 002:191-211, 004:1092-1128",
+                "recurrent", "build_gru",
+                "GRU: update and reset gates; reset_after=True (Keras, 000/004) or False (002:208)"),
+    BuilderInfo("bidirectional_rnn", "recurrent", _BOTH, "001:2592-2678, 002:218-224",
+                "recurrent", "build_bidirectional_rnn",
+                "Forward and backward RNN (cell simple_rnn/lstm/gru/leaky) merged by concat, sum, mul or ave"),
+    BuilderInfo("stacked_rnn", "recurrent", _BOTH, "001:2519-2556, 002:213",
+                "recurrent", "build_stacked_rnn",
+                "Deep RNN: depth recurrent layers, each reading the state sequence of the one below"),
+    BuilderInfo("conv1d", "recurrent", _BOTH, "001:1687, 004:695",
+                "recurrent", "build_conv1d",
+                "1-D convolutions over time, global max/avg pooling (or per-step outputs), dense head"),
+    BuilderInfo("leaky_rnn", "recurrent", _BOTH, "001:33 (Unit III), 001:2836",
+                "recurrent", "build_leaky_rnn",
+                "Leaky units h = αh₋₁ + (1−α)tanh(·), α fixed or learned, optional skip from h(t−d)"),
+    BuilderInfo("char_rnn", "recurrent", _BOTH, "000:1423-1611, 003:978-1010",
+                "recurrent", "build_char_rnn",
+                "Character/word language model: one-hot (or embedded) tokens → RNN → softmax over the next token"),
+    BuilderInfo("image_captioner", "recurrent", _BOTH, "001:2400-2436, 003:939-976",
+                "recurrent", "build_image_captioner",
+                "One-to-many: CNN image code fed to an RNN decoder at every step, one word per step"),
+    BuilderInfo("caption_mlp", "recurrent", _BOTH, "001:2400-2436, 003:939-976",
+                "recurrent", "build_caption_mlp",
+                "One-to-one counterpart of image_captioner: the same CNN, all caption words from one Dense layer"),
+    BuilderInfo("recursive_nn", "recurrent", _FUNCTIONAL, "001:2680-2726",
+                "recursive", "build_recursive_nn",
+                "Recursive net: one shared h = f(W[left; right] + b) composed bottom-up over binary trees"),
+    BuilderInfo("postorder_rnn", "recurrent", _FUNCTIONAL, "001:2680-2726",
+                "recursive", "build_postorder_rnn",
+                "Baseline for recursive_nn: an RNN over the tree's post-order (reverse Polish) token sequence"),
+    BuilderInfo("seq2seq", "recurrent", _FUNCTIONAL, "001:2494-2590, 002:303-321",
+                "seq2seq", "build_seq2seq",
+                "Encoder-decoder: encoder RNN's final state starts the decoder; teacher forcing in training, "
+                "greedy decoding to END at inference (DecodingTrainer)"),
+    BuilderInfo("seq2seq_attention", "recurrent", _FUNCTIONAL, "002:327-375",
+                "seq2seq", "build_seq2seq_attention",
+                "Bahdanau additive attention over a bidirectional encoder; weights retrievable "
+                "(seq2seq.attention_weights)"),
+    BuilderInfo("transformer_encoder", "recurrent", _FUNCTIONAL, "002:377, 004:135",
+                "seq2seq", "build_transformer_encoder",
+                "Multi-head self-attention blocks + position embedding: classifier on tokens, or "
+                "encoder-decoder (causal decoder, cross-attention) on encoder/decoder inputs"),
     # -- autoencoders (autoencoders.py) --------------------------------------------------------------
+    BuilderInfo("autoencoder", "autoencoder", _BOTH, "001:3287-3451",
+                "autoencoders", "build_autoencoder",
+                "Dense autoencoder: 784-32-784 undercomplete, 784-128-32-128-784 stacked, or overcomplete "
+                "(code > input); encoder and decoder sub-models"),
+    BuilderInfo("linear_autoencoder", "autoencoder", _BOTH, "001:3439",
+                "autoencoders", "build_linear_autoencoder",
+                "Linear autoencoder (no activations): with MSE it spans the PCA subspace"),
+    BuilderInfo("sparse_autoencoder", "autoencoder", _BOTH, "001:3464-3556",
+                "autoencoders", "build_sparse_autoencoder",
+                "Autoencoder with an L1 activity penalty on the code (the notes' l1(10e-5)) or KL sparsity "
+                "toward a target activation rho"),
+    BuilderInfo("denoising_autoencoder", "autoencoder", _BOTH, "001:3560-3630",
+                "autoencoders", "build_denoising_autoencoder",
+                "Denoising autoencoder, dense or the notes' convolutional DAE; Gaussian, salt-and-pepper or "
+                "masking corruption in training only"),
+    BuilderInfo("contractive_autoencoder", "autoencoder", _FUNCTIONAL, "syllabus (001 Unit IV)",
+                "autoencoders", "build_contractive_autoencoder",
+                "Contractive autoencoder: reconstruction + lambda·||dh/dx||_F^2, Jacobian by gradient tape"),
+    BuilderInfo("stochastic_autoencoder", "autoencoder", _FUNCTIONAL, "001:3633-3674",
+                "autoencoders", "build_stochastic_autoencoder",
+                "Stochastic encoder N(f(x), s^2) and Gaussian / Bernoulli / categorical decoder, trained on "
+                "-log p_decoder(x|h)"),
+    BuilderInfo("vae", "autoencoder", _FUNCTIONAL, "001:3678-3758",
+                "autoencoders", "build_vae",
+                "Variational autoencoder, dense or convolutional: mu and log sigma^2, Sampling layer, "
+                "reconstruction + KL loss, generate(n)"),
     # -- generative and Boltzmann (generative.py, boltzmann.py) --------------------------------------
+    BuilderInfo("gan", "generative", _BOTH, "001:3767-3921, 002:245-301",
+                "generative", "build_gan",
+                "Dense GAN (keras-io shape): generator and discriminator stacks, two optimizers, d_loss and "
+                "g_loss logged, generate(n); 1-D heights with data_offset/data_scale, or images"),
+    BuilderInfo("dcgan", "generative", _BOTH, "001:3767-3921, 001:2131-2159",
+                "generative", "build_dcgan",
+                "Deep convolutional GAN: Conv2DTranspose generator, stride-2 convolutional discriminator, "
+                "for square images (8x8 digits, 28x28 MNIST)"),
+    BuilderInfo("rbm", "boltzmann", _FUNCTIONAL, "003:1318-1581",
+                "boltzmann", "build_rbm",
+                "Binary restricted Boltzmann machine trained by contrastive divergence CD-k in its own "
+                "train_step (RuleTrainer); negative inputs are missing (unrated) and masked"),
+    BuilderInfo("dbn", "boltzmann", _FUNCTIONAL, "001:577, 003:1318-1581",
+                "boltzmann", "build_dbn",
+                "Deep belief net: sigmoid MLP whose layers are pre-trained greedily as RBMs (CD-k) on the "
+                "first fit, then fine-tuned by backpropagation; pretrain_epochs=0 is the random-init control"),
     # -- vision tasks (segmentation.py, detection.py) ------------------------------------------------
+    BuilderInfo("fcn", "vision", _BOTH, "002:410, 002:381-404",
+                "segmentation", "build_fcn",
+                "Fully convolutional segmentation: conv/pool encoder, 1x1 class scores, one Conv2DTranspose "
+                "upsampling to full size (FCN-32s), per-pixel softmax"),
+    BuilderInfo("unet", "vision", _FUNCTIONAL, "001:2880-2889, 002:381-420",
+                "segmentation", "build_unet",
+                "U-Net: encoder-decoder with long skips (concatenation) and Conv2DTranspose upsampling"),
+    BuilderInfo("yolo", "vision", _BOTH, "002:422-486",
+                "detection", "build_yolo",
+                "YOLO-style single-shot grid detector: Conv-BN-LeakyReLU, stride-2 downsampling, per-cell box + "
+                "objectness + per-class sigmoids, composite loss; NMS-decoded predictions"),
+    BuilderInfo("rcnn", "vision", _BOTH, "002:436-446",
+                "detection", "build_rcnn",
+                "R-CNN-style two-stage baseline: sliding-window proposals, each warped and classified by one "
+                "small CNN (background or class) with box regression; NMS-decoded predictions"),
 )
 
 
@@ -162,4 +269,12 @@ def build(name: str, input_shape, outputs: int, *, api: str = "sequential", **hy
     Unknown hyperparameters and unsupported APIs are user errors naming what is accepted.
     """
     info = check(name, api, hyper)
-    return _function(info)(tuple(int(d) for d in input_shape), int(outputs), api=api, **hyper)
+    return _function(info)(_shape(input_shape), int(outputs), api=api, **hyper)
+
+
+def _shape(input_shape: Any) -> Any:
+    """A shape as a tuple of ints; a model with several named inputs (an encoder-decoder's
+    {"encoder": ..., "decoder": ...}) gets one such tuple per input name."""
+    if isinstance(input_shape, Mapping):
+        return {str(key): tuple(int(d) for d in shape) for key, shape in input_shape.items()}
+    return tuple(int(d) for d in input_shape)

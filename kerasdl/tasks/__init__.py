@@ -5,21 +5,30 @@
     'roc_auc'
 
 Registered: binary, multiclass, regression, reconstruction (classification.py, regression.py),
-tagging (sequence.py), generation (generation.py). A new family adds a `Task` subclass and calls
-`register(...)`; nothing else in kerasdl changes. Importing this package never imports TensorFlow.
+tagging (sequence.py), generation (generation.py), seq2seq (translation.py), forecasting
+(forecasting.py), recommendation (recommendation.py), segmentation, detection (vision.py). A new
+family adds a `Task` subclass and calls `register(...)`; nothing else in kerasdl changes. Importing
+this package never imports TensorFlow.
 """
 
 from __future__ import annotations
 
 from .base import Task, get, names, register
 from .classification import BinaryTask, MulticlassTask
+from .forecasting import ForecastingTask
 from .generation import GenerationTask, distribution_distances
+from .recommendation import RecommendationTask
 from .regression import ReconstructionTask, RegressionTask
 from .sequence import PAD_TAG, TaggingTask
+from .translation import Seq2SeqTask
+from .vision import DetectionTask, SegmentationTask
 
 __all__ = [
     "PAD_TAG", "BinaryTask", "GenerationTask", "MulticlassTask", "ReconstructionTask", "RegressionTask",
     "TaggingTask", "Task", "distribution_distances", "get", "headline_of", "is_lower_better", "names", "register",
+    "ForecastingTask", "Seq2SeqTask",
+    "RecommendationTask",
+    "DetectionTask", "SegmentationTask",
 ]
 
 for _task in (
@@ -27,6 +36,9 @@ for _task in (
     RegressionTask(), ReconstructionTask(),
     TaggingTask(),
     GenerationTask(),
+    RecommendationTask(),
+    Seq2SeqTask(), ForecastingTask(),
+    SegmentationTask(), DetectionTask(),
 ):
     register(_task)
 

@@ -65,7 +65,6 @@ def _list_units() -> int:
     width = max(len(u.name) for u in units)
     for unit in units:
         print(f"{unit.name.ljust(width)}  {unit.title}")
-    print("not yet (their model families are not built): rnn-polarity, autoencoder-code-size")
     return 0
 
 
