@@ -100,6 +100,7 @@ def experiment() -> Experiment:
         name=NAME, title=TITLE, dataset="digits-reconstruction", variants=variants,
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF, evaluation="holdout",
         headline_metric="mse", analyze=analyze, quick_samples=300, quick_epochs=1, quick_folds=1,
+        quick_variants=("undercomplete", "linear", "pca", "overcomplete-linear", "plain", "sparse-kl"),
         references=[{"label": "plain autoencoder, MNIST 784-64-784, best MSE (001:3555)", "value": 0.0318},
                     {"label": "sparse autoencoder L1, MNIST, best MSE (001:3556)", "value": 0.0301}])
 

@@ -42,7 +42,8 @@ def experiment() -> Experiment:
                 for name, builder, own, label in VARIANTS]
     return Experiment(name=NAME, title=TITLE, dataset="future-tags", dataset_options=DATA, variants=variants,
                       description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF, analyze=analyze,
-                      quick_samples=200, quick_epochs=1, quick_folds=1)
+                      quick_samples=200, quick_epochs=1, quick_folds=1,
+                      quick_variants=("forward", "bi-concat", "bi-sum"))  # every merge mode: tests/test_recurrent.py
 
 
 ## Analyse

@@ -76,7 +76,8 @@ def experiment() -> Experiment:
                 for name, builder, own, clip, label in VARIANTS]
     return Experiment(name=NAME, title=TITLE, dataset="adding-problem", dataset_options=DATA, variants=variants,
                       description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF, headline_metric="mse",
-                      analyze=analyze, quick_samples=160, quick_epochs=1, quick_folds=1)
+                      analyze=analyze, quick_samples=160, quick_epochs=1, quick_folds=1,
+                      quick_variants=("simple-full-clip", "simple-truncated", "lstm-full-noclip"))
 
 
 ## Analyse

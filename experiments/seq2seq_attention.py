@@ -57,6 +57,8 @@ def experiment() -> Experiment:
         name=NAME, title=TITLE, dataset="numbers-to-digits", variants=variants,
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF, evaluation="holdout",
         analyze=analyze, quick_samples=240, quick_epochs=1, quick_folds=1,
+        # the Transformer's train-and-decode path is tested on its own (tests/test_seq2seq.py)
+        quick_variants=("seq2seq", "attention"),
     )
 
 
