@@ -379,18 +379,22 @@ def build_image_captioner(input_shape: tuple[int, ...], outputs: int, *, api: st
     widths = [int(filters)] if isinstance(filters, int) else [int(f) for f in filters]
 
     def layers():
-        out: list[keras.layers.Layer] = []
-        for i, width in enumerate(widths, start=1):
-            out += [keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"conv_{i}"),
-                    keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
-        out += [keras.layers.Flatten(name="flatten"),
-                keras.layers.Dense(int(units), activation="relu", name="image_code"),
+        return [*_image_encoder(widths, units),
                 keras.layers.RepeatVector(int(caption_length), name="every_step"),
                 recurrent_layer(cell, units, return_sequences=True, name=f"decoder_{cell}"),
                 keras.layers.Dense(int(outputs), activation=output_activation or "softmax", name="word")]
-        return out
 
     return assemble(layers, tuple(input_shape), api, name="image_captioner")
+
+
+def _image_encoder(widths: Sequence[int], units: int) -> list[keras.layers.Layer]:
+    """The captioning demos' image code: Conv(3×3, ReLU) → 2×2 max pool per width, Flatten, Dense(units)."""
+    out: list[keras.layers.Layer] = []
+    for i, width in enumerate(widths, start=1):
+        out += [keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"conv_{i}"),
+                keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
+    return [*out, keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(int(units), activation="relu", name="image_code")]
 
 
 def build_caption_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "functional",
@@ -404,15 +408,9 @@ def build_caption_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = 
     widths = [int(filters)] if isinstance(filters, int) else [int(f) for f in filters]
 
     def layers():
-        out: list[keras.layers.Layer] = []
-        for i, width in enumerate(widths, start=1):
-            out += [keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"conv_{i}"),
-                    keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
-        out += [keras.layers.Flatten(name="flatten"),
-                keras.layers.Dense(int(units), activation="relu", name="image_code"),
+        return [*_image_encoder(widths, units),
                 keras.layers.Dense(int(caption_length) * int(outputs), name="all_words"),
                 keras.layers.Reshape((int(caption_length), int(outputs)), name="per_word"),
                 keras.layers.Activation(output_activation or "softmax", name="word")]
-        return out
 
     return assemble(layers, tuple(input_shape), api, name="caption_mlp")
