@@ -222,7 +222,8 @@ def test_study_sections_render_in_order_between_results_and_models(fake_run_dir)
     titles = [section["title"].replace("<b>&\"'", "&lt;b&gt;&amp;&#34;&#39;") for section in record["sections"]]
     headings = _h2_headings(html)
     assert headings == RUN_SECTIONS["binary"][:-2] + titles + ["Models", "Environment"]
-    assert html.count("<svg") == SVG_COUNT["binary"] + 4  # lines, bars, images, boundaries
+    # lines, bars, images, boundaries, images with boxes, heatmap, scatter, histogram
+    assert html.count("<svg") == SVG_COUNT["binary"] + 8
     table = html.split('<table class="study-table">')[1].split("</table>")[0]
     assert [m for m in re.findall(r'<tr class="row-(\w+)">', table)] == ["ok", "erratum", "ok", "mismatch"]
     assert "<td>0.295146</td>" in table and "<td>851</td>" in table  # six significant digits, not three
