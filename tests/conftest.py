@@ -289,6 +289,38 @@ def _task_arrays(task: str, rng: np.random.Generator, n: int, shape: tuple[int, 
         # the notes' 1-D GAN: heights N(150, 30); the generator is close but a little narrow
         return {"y": rng.normal(150, 30, size=(n, 1)).astype(np.float32),
                 "scores": rng.normal(155, 25, size=(n, 1)).astype(np.float32), "class_names": []}
+    if task == "forecasting":  # three steps ahead, forecasts near the truth
+        y = rng.normal(size=(n, 3)).astype(np.float32)
+        return {"y": y, "scores": (y + rng.normal(scale=0.3, size=y.shape)).astype(np.float32), "class_names": []}
+    if task == "seq2seq":  # target tokens then END (id 2), 0-padded; most decodings right, some one token off
+        vocabulary = ["<pad>", "<start>", "<end>", "one", "two", XSS_CLASS]
+        y = np.zeros((n, 5), dtype=np.int32)
+        for row, length in zip(y, rng.integers(1, 4, size=n)):
+            row[:length], row[length] = rng.integers(3, len(vocabulary), size=length), 2
+        decoded = y.copy()
+        wrong = rng.random(n) < 0.3
+        decoded[wrong, 0] = 3 + (decoded[wrong, 0] - 2) % 3
+        return {"y": y, "scores": decoded, "class_names": vocabulary}
+    if task == "recommendation":  # 6 items; held-out ratings where ≥ 0, P(liked) better than chance
+        y = np.where(rng.random((n, 6)) < 0.4, rng.integers(0, 2, size=(n, 6)), -1)
+        return {"y": y.astype(np.float32), "class_names": [],
+                "scores": np.clip(0.5 + 0.3 * (2 * np.clip(y, 0, 1) - 1) + rng.normal(scale=0.2, size=y.shape),
+                                  0.01, 0.99).astype(np.float32)}
+    if task == "segmentation":  # 8×8 masks of 3 classes, per-pixel probabilities peaked on the truth
+        y = rng.integers(0, 3, size=(n, 8, 8))
+        logits = rng.normal(size=(n, 8, 8, 3))
+        np.put_along_axis(logits, y[..., None], 2.0, axis=-1)
+        e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return {"y": y, "scores": (e / e.sum(axis=-1, keepdims=True)).astype(np.float32),
+                "class_names": ["background", "square", XSS_CLASS]}
+    if task == "detection":  # one true box per image; a shifted detection and a padded row
+        corner = rng.integers(0, 20, size=(n, 2)).astype(np.float32)
+        labels = rng.integers(0, 2, size=n).astype(np.float32)
+        y = np.full((n, 2, 5), -1.0, dtype=np.float32)
+        y[:, 0] = np.c_[corner, corner + 10, labels]
+        detections = np.full((n, 3, 6), -1.0, dtype=np.float32)
+        detections[:, 0] = np.c_[corner + rng.integers(0, 3, size=(n, 2)), corner + 10, rng.random(n), labels]
+        return {"y": y, "scores": detections, "class_names": ["square", XSS_CLASS]}
     raise NotImplementedError(f"tests/conftest.py has no fake predictions for task {task!r}: add them to _task_arrays")
 
 

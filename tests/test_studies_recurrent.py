@@ -102,6 +102,19 @@ def test_tree_composition_is_the_recursive_formula_with_one_shared_matrix():
         models.build("recursive_nn", (13, 2), 1, api="functional")
 
 
+def test_postorder_baseline_reads_the_trees_as_token_sequences_and_learns():
+    trees = data.load("arithmetic-trees", samples=64)
+    x, y = np.asarray(trees.features), np.asarray(trees.target, dtype="float32")
+    model = models.build("postorder_rnn", x.shape[1:], 1, api="functional", units=8, vocab_size=13)
+    assert model.output_shape == (None, 1)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=3, batch_size=64, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < before
+    with pytest.raises(UserError, match="no 'sequential' form"):
+        models.build("postorder_rnn", x.shape[1:], 1, api="sequential")
+
+
 def test_truncated_bptt_keeps_the_forward_pass_and_cuts_the_gradient():
     import tensorflow as tf
 

@@ -275,14 +275,20 @@ def regression_section(record: dict[str, Any], variants: Sequence[dict[str, Any]
             items.append({"variant": variant, "svg": None, "note": why})
             continue
         y_true, y_score = pooled(folds)
-        y_pred = np.ravel(y_score)
-        if len(y_pred) != len(y_true) or np.ndim(y_true) != 1:
+        if np.shape(y_score) != np.shape(y_true) and np.size(y_score) == np.size(y_true):
+            y_score = np.reshape(y_score, np.shape(y_true))  # (n, 1) outputs for (n,) targets
+        if np.shape(y_score) != np.shape(y_true):
             items.append({"variant": variant, "svg": None,
-                          "note": f"predictions have shape {y_score.shape}, expected one value per sample"})
+                          "note": f"predictions have shape {np.shape(y_score)} for targets of shape "
+                                  f"{np.shape(y_true)}"})
             continue
+        # Several values per sample (a multi-step forecast): every (sample, step) pair is one point.
+        outputs = int(np.prod(np.shape(y_true)[1:], dtype=int))
+        y_true, y_pred = np.ravel(y_true), np.ravel(y_score)
         total = len(fold_entries(variant)) or 1
         shown = min(len(y_true), figures.MAX_SCATTER_POINTS)
-        caption = (f"{len(y_true)} held-out predictions pooled over {_folds_text(len(folds), total)}"
+        per_sample = f" ({outputs} per sample, pooled)" if outputs > 1 else ""
+        caption = (f"{len(y_true)} held-out predictions{per_sample} pooled over {_folds_text(len(folds), total)}"
                    + (f" (scatter shows a random {shown} of them)" if shown < len(y_true) else "")
                    + ". Dashed line: perfect prediction. Right: residuals, actual − predicted.")
         items.append({"variant": variant, "note": "", "caption": caption,
