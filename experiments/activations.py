@@ -68,6 +68,9 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="accuracy", analyze=analyze,
         quick_samples=200, quick_epochs=2,
+        # --quick: the sigmoid/ReLU gradient contrast the analysis draws, a learned activation and the
+        # linear stack; every activation is a plain Keras name the mlp builder tests already pass through
+        quick_variants=("sigmoid", "relu", "prelu", "none"),
     )
 
 

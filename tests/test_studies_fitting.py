@@ -227,21 +227,3 @@ def test_cross_validation_calls_a_spread_difference_real_only_when_the_f_test_do
     assert "narrows the spread" in text
     assert ("Stratified vs plain 5-fold: std 0.007 vs 0.009 (p = 0.332) — not a difference 30 repeats can "
             "resolve") in text
-
-
-# --- end to end -------------------------------------------------------------------------------------
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["initializers", "capacity", "batch-size", "batch-norm", "cross-validation",
-                                  "baselines"])
-def test_study_runs_quick_and_returns_its_sections(name, tmp_path):
-    from kerasdl import experiments
-    from kerasdl.harness import run
-
-    record = run(experiments.load_module(name).experiment(), quick=True, out=tmp_path, quiet=True,
-                 tensorboard=False)
-    assert record.status == "completed", record.data["error"]
-    kinds = [s["kind"] for s in record.data["sections"]]
-    assert "text" in kinds and ("lines" in kinds or "table" in kinds)
-    text = next(s["body"] for s in record.data["sections"] if s["kind"] == "text")
-    assert "nan" not in text.lower().split()
