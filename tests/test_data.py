@@ -231,8 +231,9 @@ def test_available_lists_every_dataset_with_offline_flags(empty_keras_home):
                                        "provenance", "license"}
     assert {infos[n].origin for n in KERAS_NAMES} == {"keras-cache"}
     assert infos["heart-disease"].n_samples == 303 and infos["mnist"].n_samples == 70000
-    for name in ("heart-disease", "iris", "digits", "xor"):
-        assert data.load(name).n_samples == infos[name].n_samples
+    for name in ("heart-disease", "iris", "digits", "xor", "sunspots", "weather", "tiny-corpus"):
+        assert data.load(name).n_samples == infos[name].n_samples, name
+    assert infos["sunspots"].origin == "statsmodels"
 
 
 def test_importing_and_listing_does_not_import_tensorflow_or_keras():

@@ -54,7 +54,7 @@ class Dataset:
     provenance: str = ""
     license: str = ""
     description: str = ""
-    origin: str = "embedded"  # embedded | sklearn | keras-cache | user | generated
+    origin: str = "embedded"  # embedded | sklearn | statsmodels | keras-cache | user | generated
     numeric_columns: tuple[str, ...] = ()
     categorical_columns: tuple[str, ...] = ()
     extras: Mapping[str, Any] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from kerasdl.data.dataset import Dataset
 
 __all__ = ["DatasetInfo", "DatasetSpec", "ORIGINS"]
 
-ORIGINS = ("embedded", "sklearn", "keras-cache", "user", "generated")
+ORIGINS = ("embedded", "sklearn", "statsmodels", "keras-cache", "user", "generated")
 
 
 @dataclass(frozen=True)

@@ -296,7 +296,7 @@ def load_tiny_corpus(*, seed: int = 0, corpus: str = "hello", copies: int = 40) 
 
 
 CORPUS = DatasetSpec(
-    name="tiny-corpus", task="tagging", n_samples=None, origin="embedded",
+    name="tiny-corpus", task="tagging", n_samples=40, origin="embedded",
     description=("The notes' tiny corpora for next-token prediction: corpus='hello' (characters, 000:1423-1611) "
                  "or 'steven' (words of 'Steven saw Mark. Mark saw John. John saw Steven.', 003:978-1010); "
                  "each row a window of input ids and the next token at every position; rows repeat the "

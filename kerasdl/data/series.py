@@ -149,14 +149,14 @@ def load_weather(*, seed: int = 0, window: int = 24, horizon: int = 6, hours: in
 
 
 SUNSPOTS = DatasetSpec(
-    name="sunspots", task="forecasting", n_samples=None, origin="embedded",
+    name="sunspots", task="forecasting", n_samples=287, origin="statsmodels",
     description=("Yearly mean sunspot numbers 1700-2008 (309 years) as forecasting windows: 22 years in, the "
                  "next year out; split 70/15/15 in time before windowing, standardised on the training years."),
     provenance=("statsmodels.api.datasets.sunspots (Wolfer/Wolf yearly sunspot numbers, via the R datasets "
                 "package), shipped with statsmodels; no download."),
     license="Public domain (statsmodels' COPYRIGHT for this dataset)", loader=load_sunspots)
 WEATHER = DatasetSpec(
-    name="weather", task="forecasting", n_samples=None, origin="generated",
+    name="weather", task="forecasting", n_samples=17481, origin="generated",
     description=("Generated hourly weather (temperature, pressure, humidity) over two years with seasonal and "
                  "daily cycles, weather systems and noise: 24 hours of all three in, the next 6 hours of "
                  "temperature out; split 70/15/15 in time before windowing."),
