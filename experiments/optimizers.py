@@ -57,6 +57,7 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="accuracy", analyze=analyze,
         quick_samples=150, quick_epochs=2,
+        quick_variants=("gd-full", "sgd-32", "momentum", "adam"),  # --quick: full batch, mini-batch, momentum, adaptive
     )
 
 

@@ -48,7 +48,9 @@ def experiment() -> Experiment:
                 for name, own, label in VARIANTS]
     ## Evaluate: one stratified 60/20/20 holdout of the digits
     return Experiment(name=NAME, title=TITLE, variants=variants, description=__doc__.split("\n\n", 1)[1].strip(),
-                      notes_ref=NOTES_REF, analyze=analyze, **DIGITS_HOLDOUT)
+                      notes_ref=NOTES_REF, analyze=analyze, **DIGITS_HOLDOUT,
+                      # --quick: the variants the parameter and shift analyses compare
+                      quick_variants=("max-2", "global-max", "global-avg", "none"))
 
 
 ## Analyse

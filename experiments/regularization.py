@@ -99,6 +99,7 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="accuracy", analyze=analyze,
         quick_samples=200, quick_epochs=2,
+        quick_variants=("none", "l1", "l2", "augmentation", "early-stopping"),  # --quick: the weight probe needs none/l1/l2
     )
 
 
