@@ -41,7 +41,9 @@ SHOWN_SCORE = 0.4                       # detections drawn from this score up
 
 
 def experiment() -> Experiment:
-    """The YOLO-style detector at three grid sizes and the R-CNN-style baseline on shapes-detection."""
+    """The YOLO-style detector at three grid sizes, the R-CNN-style baseline and an image-blind floor."""
+    from kerasdl.tasks.vision import MeanBoxDetector
+
     ## Build the variants
     variants = [
         Variant(f"yolo-grid{s}", builder="yolo", api="functional", hyperparameters={"grid_size": s},
@@ -51,6 +53,8 @@ def experiment() -> Experiment:
     variants.append(Variant("rcnn", builder="rcnn", api="functional", hyperparameters={},
                             label="R-CNN-style: sliding windows + region CNN + box regression",
                             probe=nms_probe, **FIT))
+    # The floor: each class's mean training box on every image, whatever the image shows.
+    variants.append(Variant("mean-box", estimator=MeanBoxDetector(), label="mean box per class (ignores the image)"))
     ## Evaluate on the held-out test images: COCO mAP@0.5 (headline), mAP@[.5:.95], AP per class
     return Experiment(
         name=NAME, title=TITLE, dataset="shapes-detection", variants=variants,

@@ -43,9 +43,11 @@ def test_nms_probe_reports_every_threshold_and_more_boxes_without_suppression():
 
 def test_detection_study_declares_grids_and_a_two_stage_baseline():
     experiment = detection_study.experiment()
-    builders = [(v.builder, v.hyperparameters.get("grid_size")) for v in experiment.variants]
+    networks, (floor,) = experiment.variants[:-1], experiment.variants[-1:]
+    builders = [(v.builder, v.hyperparameters.get("grid_size")) for v in networks]
     assert builders == [("yolo", s) for s in detection_study.GRIDS] + [("rcnn", None)]
-    assert all(v.probe is detection_study.nms_probe for v in experiment.variants)
+    assert all(v.probe is detection_study.nms_probe for v in networks)
+    assert type(floor.estimator).__name__ == "MeanBoxDetector"  # the image-blind floor
     assert experiment.dataset == "shapes-detection" and experiment.headline_metric == "map_50"
 
 

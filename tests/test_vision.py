@@ -235,3 +235,25 @@ def test_region_crops_cut_out_exactly_the_window_pixels():
     np.testing.assert_allclose(crops[0, 0], image[0, 2:10, 4:12], atol=1e-6)
     whole = np.asarray(detection.RegionCrops(windows[1:], 16)(image))
     np.testing.assert_allclose(whole[0, 0], image[0], atol=1e-6)
+
+
+def test_mean_box_baseline_proposes_each_classs_average_box_on_every_image():
+    from sklearn.base import clone
+
+    from kerasdl.tasks.vision import MeanBoxDetector
+
+    pad = [-1, -1, -1, -1, -1]
+    y = np.array([[[0, 0, 10, 10, 0], pad], [[2, 2, 12, 12, 0], [5, 5, 9, 9, 1]], [pad, pad]], dtype=float)
+    baseline = clone(tasks.get("detection").dummy_estimator()).fit(np.zeros((3, 4)), y)
+    assert isinstance(baseline, MeanBoxDetector)
+    rows = baseline.predict(np.zeros((2, 4)))
+    assert rows.shape == (2, 2, 6)
+    np.testing.assert_allclose(rows[0], [[1, 1, 11, 11, 2 / 3, 0], [5, 5, 9, 9, 1 / 3, 1]], rtol=1e-6)
+    np.testing.assert_array_equal(rows[0], rows[1])  # image-blind: the same proposals everywhere
+    assert 0 < tasks.get("detection").metrics(y[:2], rows)["map_50"] < 1
+
+
+def test_a_detector_without_its_decoding_and_loss_cannot_be_made():
+    with pytest.raises(TypeError, match="abstract"):
+        detection.BoxDetector(keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)]), image_size=(8, 8),
+                              n_classes=1)

@@ -29,6 +29,8 @@ come from `keras.utils.bounding_boxes`.
 
 from __future__ import annotations
 
+import abc
+
 from collections.abc import Sequence
 
 import keras
@@ -67,7 +69,7 @@ def nms_detections(boxes, scores, *, iou_threshold: float, score_threshold: floa
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class BoxDetector(keras.Model):
+class BoxDetector(keras.Model, metaclass=abc.ABCMeta):
     """A network whose raw output a subclass decodes into candidate boxes and scores and trains with
     its own loss; `predict` returns the detections after NMS (see the module docstring)."""
 
@@ -83,12 +85,13 @@ class BoxDetector(keras.Model):
     def call(self, x, training=None):
         return self.network(x, training=training)
 
+    @abc.abstractmethod
     def candidates(self, raw):
         """(B, N, 4) xyxy boxes in pixels and (B, N, C) class scores from the raw output."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def detection_loss(self, y, raw):
-        raise NotImplementedError
+        """The detector's own training loss of its raw output against padded box rows `y`."""
 
     def fit(self, x=None, y=None, *args, **kwargs):
         if isinstance(x, np.ndarray) and len(x) < EAGER_BELOW_ROWS:

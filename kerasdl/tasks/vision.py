@@ -24,7 +24,7 @@ from kerasdl import metrics
 
 from .base import Task
 
-__all__ = ["DetectionTask", "SegmentationTask", "detections_per_image"]
+__all__ = ["DetectionTask", "MeanBoxDetector", "SegmentationTask", "detections_per_image"]
 
 
 def _masks(fn: str, y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +96,31 @@ def _truth_per_image(y_true: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return [x[k, :4] for x, k in zip(y, keep)], [x[k, 4].astype(np.int64) for x, k in zip(y, keep)]
 
 
+class MeanBoxDetector:
+    """The detector a model must beat, in scikit-learn's shape: it never looks at the image and
+    proposes, on every image, each class's mean training box scored by the share of training images
+    holding that class (what "where objects usually are" gives). `kerasdl fit` adds it as the dummy."""
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:  # scikit-learn's clone() contract
+        return {}
+
+    def set_params(self, **params: Any) -> MeanBoxDetector:
+        return self
+
+    def fit(self, x: Any, y: Any) -> MeanBoxDetector:
+        boxes, labels = _truth_per_image(y)
+        found = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
+        self.classes_ = np.unique(found)
+        every_box = np.concatenate(boxes) if boxes else np.zeros((0, 4))
+        self.boxes_ = np.array([every_box[found == c].mean(axis=0) for c in self.classes_]).reshape(-1, 4)
+        self.scores_ = np.array([np.mean([c in image for image in labels]) for c in self.classes_])
+        return self
+
+    def predict(self, x: Any) -> np.ndarray:
+        row = np.c_[self.boxes_, self.scores_, self.classes_].astype(np.float32)
+        return np.broadcast_to(row, (len(x), *row.shape)).copy()
+
+
 class DetectionTask(Task):
     """Boxes and classes per image; COCO mAP (the detector model owns its loss and its decoding)."""
 
@@ -115,7 +140,7 @@ class DetectionTask(Task):
         return "the detector's own (YOLO composite or R-CNN classification + box regression)"
 
     def dummy_estimator(self) -> Any:
-        raise NotImplementedError("detection has no scikit-learn baseline; the rcnn builder is the baseline")
+        return MeanBoxDetector()
 
     def scores(self, raw: Any) -> np.ndarray:
         return np.asarray(raw, dtype=np.float32)
