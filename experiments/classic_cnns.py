@@ -1,5 +1,5 @@
 """
-Title: Classic CNNs side by side — LeNet-5, AlexNet, ZFNet, VGG, GoogLeNet, ResNet, DenseNet, MobileNet
+Title: Classic CNNs side by side — LeNet-5, AlexNet, ZFNet, VGG, GoogLeNet, Inception v3, ResNet, DenseNet, MobileNet
 Description: the small configuration of every named CNN of the notes trained on the same 8×8 digits,
 with accuracy, parameters and time, next to each network's canonical (published) parameter count and
 the notes' figures that are wrong.
@@ -7,11 +7,15 @@ the notes' figures that are wrong.
 Notes 001:1705-1763 survey the named architectures. Their canonical forms are ImageNet networks of
 millions of parameters on 224×224×3 images; kerasdl builds each of them in two scales. `scale="small"`
 keeps the topology — LeNet's tanh and average pooling, AlexNet's five convolutions and dropout,
-ZFNet's strided second layer, VGG's 3×3 stacks, GoogLeNet's Inception modules, ResNet's additive and
+ZFNet's strided second layer, VGG's 3×3 stacks, GoogLeNet's Inception modules, Inception v3's factorised
+modules and grid reductions, ResNet's additive and
 DenseNet's concatenative skips, MobileNet's depthwise-separable convolutions — with few filters, so
 all of them train here on the 8×8 scikit-learn digits (one input size for all; no network needed a
 larger one). `scale="canonical"` is the published network; in full mode the analysis builds each
-(weights initialised to zeros, never trained) only to count its parameters.
+(weights initialised to zeros, never trained) only to count its parameters, and builds
+keras.applications.InceptionV3(weights=None) beside ours (nothing is downloaded). LeNet-5 is trained
+twice: with the paper's average pooling (the builder's default) and with the max pooling that the
+notes (001:1709) give it.
 Two settings differ from the builders' defaults, both for training on 1,078 images: the batch-norm
 momentum of the BN networks is 0.9 instead of Keras's 0.99 (with 0.99 their inference statistics lag
 for ~10 epochs and validation accuracy stays at chance), and the small VGG-16 uses batch norm before
@@ -34,10 +38,12 @@ BN = {"bn_momentum": 0.9}
 # name, builder, api, hyperparameters, label
 NETWORKS = (
     ("lenet5", "lenet5", "sequential", {}, "LeNet-5"),
+    ("lenet5-max", "lenet5", "sequential", {"pool": "max"}, "LeNet-5, max pooling (as 001:1709)"),
     ("alexnet", "alexnet", "sequential", {}, "AlexNet"),
     ("zfnet", "zfnet", "sequential", {}, "ZFNet"),
     ("vgg16", "vgg", "sequential", {"variant": 16, "batch_norm": "before", "dropout": 0.2, **BN}, "VGG-16 (BN)"),
     ("googlenet", "googlenet", "functional", {}, "GoogLeNet"),
+    ("inception_v3", "inception_v3", "functional", BN, "Inception v3"),
     ("resnet18", "resnet", "functional", {"depth": 18, **BN}, "ResNet-18"),
     ("densenet121", "densenet", "functional", {"variant": 121, **BN}, "DenseNet-121"),
     ("mobilenet", "mobilenet", "sequential", BN, "MobileNet"),
@@ -45,10 +51,12 @@ NETWORKS = (
 # Canonical builds for the parameter table: (row label, builder, hyperparameters, input shape, classes).
 CANONICAL = {
     "lenet5": ("LeNet-5", "lenet5", {}, (32, 32, 1), 10),
+    "lenet5-max": ("LeNet-5, max pooling", "lenet5", {"pool": "max"}, (32, 32, 1), 10),
     "alexnet": ("AlexNet", "alexnet", {}, (227, 227, 3), 1000),
     "zfnet": ("ZFNet", "zfnet", {}, (224, 224, 3), 1000),
     "vgg16": ("VGG-16", "vgg", {"variant": 16}, (224, 224, 3), 1000),
     "googlenet": ("GoogLeNet", "googlenet", {}, (224, 224, 3), 1000),
+    "inception_v3": ("Inception v3", "inception_v3", {}, (299, 299, 3), 1000),
     "resnet18": ("ResNet-18", "resnet", {"depth": 18}, (224, 224, 3), 1000),
     "densenet121": ("DenseNet-121", "densenet", {"variant": 121}, (224, 224, 3), 1000),
     "mobilenet": ("MobileNet", "mobilenet", {}, (224, 224, 3), 1000),
@@ -57,10 +65,12 @@ CANONICAL = {
 # Published figures (papers or keras.applications, which reproduce them), cited, never computed here.
 PUBLISHED = {
     "lenet5": "60,000 trainable (LeCun et al. 1998, with C3's partial connection table)",
+    "lenet5-max": "pooling has no parameters: as LeNet-5",
     "alexnet": "60 million (Krizhevsky et al. 2012, two-GPU grouped convolutions)",
     "zfnet": "not stated as a total (Zeiler & Fergus 2013)",
     "vgg16": "138 million (Simonyan & Zisserman 2015, Table 2)",
     "googlenet": "≈ 6.8 million (sum of Szegedy et al. 2015, Table 1)",
+    "inception_v3": "23,851,784 (keras.applications.InceptionV3, without the auxiliary classifier)",
     "resnet18": "11.7 million (torchvision resnet18, 11,689,512 trainable)",
     "densenet121": "8,062,504 (keras.applications.DenseNet121)",
     "mobilenet": "4.2 million (Howard et al. 2017, Table 8)",
@@ -69,7 +79,7 @@ PUBLISHED = {
 
 
 def experiment() -> Experiment:
-    """Eight small networks, one holdout split, one fit setting."""
+    """Ten small networks, one holdout split, one fit setting."""
     from kerasdl.probes import DIGITS_HOLDOUT
 
     ## Build the variants
@@ -102,6 +112,28 @@ def canonical_parameter_count(key: str) -> int:
     return count
 
 
+def keras_inception_v3_count() -> int:
+    """keras.applications.InceptionV3(weights=None): the reference our canonical build is checked against.
+    weights=None builds the graph only; nothing is downloaded."""
+    import gc
+
+    import keras
+
+    count = int(keras.applications.InceptionV3(weights=None).count_params())
+    keras.backend.clear_session()
+    gc.collect()
+    return count
+
+
+def learned_layers(builder: str) -> dict[str, int]:
+    """Conv2D and Dense layers of a small build at 8×8: the same layer list as the canonical network
+    (scale changes widths, strides and padding, not the number of layers), without building 62M weights."""
+    from kerasdl import models
+
+    kinds = [type(layer).__name__ for layer in models.build(builder, (8, 8, 1), 10).layers]
+    return {"Conv2D": kinds.count("Conv2D"), "Dense": kinds.count("Dense")}
+
+
 def layer_counts(key: str) -> dict[str, int]:
     """Conv2D and Dense layers of a canonical build (used for LeNet-5's layer erratum)."""
     from kerasdl import models
@@ -122,14 +154,16 @@ def analyze(analysis) -> list[Section]:
     # and up to ~1 GB each).
     keys = ["lenet5"] if analysis.quick else list(CANONICAL)
     counts = {key: canonical_parameter_count(key) for key in keys}
+    keras_inception = None if analysis.quick else keras_inception_v3_count()
     return [
         _side_by_side(entries, counts),
+        _inception_table(counts.get("inception_v3"), keras_inception),
         val_loss_section(analysis, entries, title="Validation loss per epoch"),
         Lines(title="Test accuracy against parameters (small configurations)",
               x_label="parameters (log scale)", y_label="test accuracy", log_x=True,
               series=[{"label": e["label"], "x": [e["parameter_count"]], "y": [entry_metric(e)]} for e in entries],
               caption="One point per network."),
-        _errata(counts),
+        _errata(counts, entries),
         Text(title="What this run shows", body=_findings(analysis, entries, counts)),
     ]
 
@@ -154,8 +188,26 @@ def _side_by_side(entries, counts) -> Table:
                          "published input size; its count is exact for this build.")
 
 
-def _errata(counts) -> Table:
+def _inception_table(ours, theirs) -> Table:
+    """Canonical Inception v3 built by kerasdl beside keras.applications.InceptionV3(weights=None)."""
+    full = "full mode only"
+    agree = "—" if ours is None or theirs is None else ("equal" if ours == theirs else f"differ by {ours - theirs:,}")
+    return Table(title="Inception v3: canonical parameters, kerasdl vs keras.applications",
+                 columns=["build", "input", "parameters", "agreement"],
+                 rows=[["kerasdl inception_v3(scale='canonical')", "299×299×3, 1000 classes",
+                        f"{ours:,}" if ours else full, agree],
+                       ["keras.applications.InceptionV3(weights=None)", "299×299×3, 1000 classes",
+                        f"{theirs:,}" if theirs else full, agree]],
+                 row_status=None if ours is None or theirs is None else ["ok" if ours == theirs else "mismatch"] * 2,
+                 caption="Both built (not trained) in full mode; batch-norm moving statistics count, as Keras "
+                         "counts them. The small Inception v3 trained above has one module of each kind at "
+                         "width 1/8.")
+
+
+def _errata(counts, entries=()) -> Table:
     """The notes' figures for these networks beside the published ones (CATALOG.md §6)."""
+    from kerasdl.report.study_helpers import entry_metric
+
     rows, status = [], []
     vgg = counts.get("vgg16")
     rows.append(["VGG-16 parameters", "001:1734", "up to 95 million", "138 million (Table 2 of the paper)",
@@ -174,6 +226,22 @@ def _errata(counts) -> Table:
                  "C1, C3 convolutions; S2, S4 subsampling; C5 (a 5×5 convolution over 5×5 maps, i.e. fully "
                  "connected), F6, output",
                  f"{lenet['Conv2D']} Conv2D + {lenet['Dense']} Dense (C5, F6, output) in the canonical build"])
+    status.append("erratum")
+    by = {e["name"]: e for e in entries}
+    accuracy = ("; test accuracy here: average " + f"{entry_metric(by['lenet5']):.4f}, max "
+                f"{entry_metric(by['lenet5-max']):.4f}") if "lenet5" in by and "lenet5-max" in by else ""
+    rows.append(["LeNet-5 pooling", "001:1709", "max-pooling between the convolutional layers",
+                 "subsampling: the average of each 2×2 window times a trainable coefficient plus a bias "
+                 "(LeCun et al. 1998); max pooling came later",
+                 "builder default pool='avg' (the paper's averaging, without its trainable coefficient and bias); "
+                 "pool='max' builds the notes' version" + accuracy])
+    status.append("erratum")
+    zf_layers = learned_layers("zfnet")
+    rows.append(["ZFNet layers", "001:1723", "a total of seven layers",
+                 "eight learned layers: five convolutional and three fully connected (Zeiler & Fergus 2013, "
+                 "Fig. 3), like AlexNet",
+                 f"{zf_layers['Conv2D']} Conv2D + {zf_layers['Dense']} Dense = "
+                 f"{zf_layers['Conv2D'] + zf_layers['Dense']} in the zfnet builder"])
     status.append("erratum")
     alex, zf = counts.get("alexnet"), counts.get("zfnet")
     rows.append(["ZFNet vs AlexNet parameters", "001:1723", "relatively fewer parameters than AlexNet",

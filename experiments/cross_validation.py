@@ -16,6 +16,14 @@ model selection (unused by a fixed model) and tests on 20%; k-fold estimates are
 folds (KFold and StratifiedKFold, shuffled). Preprocessing (imputation, scaling, one-hot codes) is fitted
 on each training part only. The standard report above the analysis is the models' ordinary stratified
 5-fold result.
+
+The exhaustive schemes, leave-p-out and leave-one-out (001:1255-1263: "n-p data points will be used as
+the training dataset and the p data points as the validation set … repeated for all the samples"),
+fit the model once per test part: C(n, p) times for leave-p-out, n times for leave-one-out. On all 303
+patients leave-2-out would be 45,753 fits, so they run on a stratified subsample of 40 patients (seed 0;
+6 in `--quick`), with scikit-learn's LeaveOneOut and LeavePOut(2) beside 5-fold on the same rows:
+the estimate, the number of fits, the time, and the spread of the per-part scores that the notes'
+"high variation" remark is about.
 """
 
 from __future__ import annotations
@@ -28,11 +36,14 @@ from kerasdl.report.sections import Bars, Lines, Section, Table, Text
 from kerasdl.report.study_helpers import labels, number
 
 NAME = "cross-validation"
-TITLE = "Cross-validation: spread of the estimate under holdout 50/50, 80/20, 60/20/20, 5-fold, stratified 5-fold"
-NOTES_REF = "001:1219-1300"
+TITLE = ("Cross-validation: spread of the estimate under holdout 50/50, 80/20, 60/20/20, 5-fold, stratified 5-fold; "
+         "leave-one-out and leave-2-out")
+NOTES_REF = "001:1219-1300"  # leave-p-out and leave-one-out: 001:1255-1263
 
 ## Setup
 REPEATS, QUICK_REPEATS = 30, 3
+EXHAUSTIVE_ROWS, QUICK_EXHAUSTIVE_ROWS = 40, 6
+EXHAUSTIVE = ["leave-one-out", "leave-2-out", "5-fold"]
 PROTOCOLS = ["holdout 50/50", "holdout 80/20", "60/20/20", "5-fold", "stratified 5-fold"]
 METRICS = {"accuracy": "accuracy", "roc_auc": "ROC AUC"}
 
@@ -58,7 +69,15 @@ def splitter(protocol: str, seed: int):
         return KFold(n_splits=5, shuffle=True, random_state=seed)
     if protocol == "stratified 5-fold":
         return StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    raise ValueError(f"Expected one of {PROTOCOLS}. Received: protocol={protocol!r}")
+    if protocol == "leave-one-out":  # deterministic: every row is the test part once
+        from sklearn.model_selection import LeaveOneOut
+
+        return LeaveOneOut()
+    if protocol == "leave-2-out":    # every pair of rows is the test part once: C(n, 2) fits
+        from sklearn.model_selection import LeavePOut
+
+        return LeavePOut(2)
+    raise ValueError(f"Expected one of {PROTOCOLS + EXHAUSTIVE[:2]}. Received: protocol={protocol!r}")
 
 
 def protocol_estimates(dataset, estimator, seeds: list[int]) -> dict[str, dict[str, list[float]]]:
@@ -82,6 +101,56 @@ def protocol_estimates(dataset, estimator, seeds: list[int]) -> dict[str, dict[s
                     found[m].append(float(scores[f"test_{m}"].mean()))
             out[protocol] = found
     return out
+
+
+def exhaustive_estimates(dataset, estimator, n_rows: int, seed: int) -> dict[str, dict[str, float]]:
+    """Leave-one-out, leave-2-out and 5-fold on the same stratified subsample of `n_rows` rows:
+    protocol → {estimate (mean accuracy over test parts), splits, seconds, part_std}.
+
+    Accuracy only: a test part of one row (or two of one class) has no ROC AUC.
+    """
+    import time
+
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score, train_test_split
+    from sklearn.pipeline import make_pipeline
+    from threadpoolctl import threadpool_limits
+
+    rows, _ = train_test_split(np.arange(dataset.n_samples), train_size=n_rows, stratify=dataset.target,
+                               random_state=seed)
+    x, y = dataset.rows(np.sort(rows))
+    pre = dataset.preprocessor()
+    model = make_pipeline(pre, clone(estimator)) if pre is not None else clone(estimator)
+    out = {}
+    with threadpool_limits(limits=1):
+        for protocol in EXHAUSTIVE:
+            cv = splitter(protocol, seed)
+            started = time.perf_counter()
+            scores = cross_val_score(model, x, y, cv=cv, scoring="accuracy")
+            out[protocol] = {"estimate": float(scores.mean()), "splits": int(cv.get_n_splits(x, y)),
+                             "seconds": time.perf_counter() - started, "part_std": float(scores.std())}
+    return out
+
+
+def _exhaustive_story(found: dict[str, dict[str, dict[str, float]]], names: dict[str, str], n_rows: int) -> str:
+    parts = []
+    for model, by_protocol in found.items():
+        loo, lpo, kfold = (by_protocol[p] for p in EXHAUSTIVE)
+        parts.append(f"{names.get(model, model)} on {n_rows} patients: leave-one-out {number(loo['estimate'])} "
+                     f"({loo['splits']} fits, {number(loo['seconds'], 2)} s), leave-2-out {number(lpo['estimate'])} "
+                     f"({lpo['splits']} fits, {number(lpo['seconds'], 2)} s), 5-fold {number(kfold['estimate'])} "
+                     f"({kfold['splits']} fits, {number(kfold['seconds'], 2)} s).")
+    if found:
+        loo = next(iter(found.values()))["leave-one-out"]
+        parts.append(f"Each leave-one-out test part is a single patient, scored 0 or 1, so the per-part accuracies "
+                     f"spread with standard deviation {number(loo['part_std'])} (5-fold parts: "
+                     f"{number(next(iter(found.values()))['5-fold']['part_std'])}) — the \"high variation in "
+                     "testing\" "
+                     f"of 001:1263. Their mean uses every row for training n − 1 times at the price of n fits; "
+                     f"leave-2-out costs n(n − 1)/2 = {next(iter(found.values()))['leave-2-out']['splits']} fits, "
+                     "which is why it is only practical on a small set.")
+    return "\n\n".join(parts)
 
 
 def experiment() -> Experiment:
@@ -190,6 +259,17 @@ def analyze(analysis: Analysis) -> list[Section]:
                           columns=["model", "protocol", "metric", "mean", "std", "min", "max"], rows=rows))
     sections.append(Text(title="Which protocol to trust",
                          body=_story(stats, names, repeats, analysis.dataset.n_samples)))
+    n_rows = QUICK_EXHAUSTIVE_ROWS if analysis.quick else EXHAUSTIVE_ROWS
+    exhaustive = {model: exhaustive_estimates(analysis.dataset, estimator, min(n_rows, analysis.dataset.n_samples),
+                                              analysis.seed) for model, estimator in _models().items()}
+    sections.append(Table(
+        title=f"Leave-one-out and leave-2-out on {n_rows} patients",
+        columns=["model", "protocol", "accuracy estimate", "fits (splits)", "seconds", "std of per-part accuracy"],
+        rows=[[names.get(model, model), p, m["estimate"], m["splits"], round(m["seconds"], 3), m["part_std"]]
+              for model, by_protocol in exhaustive.items() for p, m in by_protocol.items()],
+        caption="One stratified subsample of the patients; every protocol sees the same rows."))
+    sections.append(Text(title="Exhaustive cross-validation: what it costs",
+                         body=_exhaustive_story(exhaustive, names, n_rows)))
     return sections
 
 

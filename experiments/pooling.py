@@ -1,5 +1,5 @@
 """
-Title: Pooling kinds — max, average, global max, global average or none — and pool size 2 vs 3
+Title: Pooling kinds — max, average, stochastic, global max, global average or none — and pool size 2 vs 3
 Description: one CNN on 8×8 digits with the pooling changed and nothing else: parameters (global
 pooling shrinks the dense layer), accuracy, robustness to one-pixel shifts, and time.
 
@@ -8,7 +8,10 @@ dimensionality reduction — fewer parameters downstream — and translation inv
 of lost information. Every variant here is the `cnn` builder with two 3×3 convolutional blocks of 16
 and 32 filters and a 64-unit dense head; only `pool` and `pool_size` change. "None" keeps the maps at
 8×8 (stride 1) or shrinks them with stride-2 convolutions instead (the strided alternative of
-001:2079-2117). A local pool is skipped when the map is already smaller than the window (8 → 2 after
+001:2079-2117). "Stochastic" is the third window rule of 001:2121 (Zeiler & Fergus 2013,
+`kerasdl.layers.StochasticPooling2D`): in training each 2×2 window outputs one of its activations,
+drawn with probability proportional to its value; at test time the probability-weighted average.
+A local pool is skipped when the map is already smaller than the window (8 → 2 after
 a 3×3 pool, so the second 3×3 pool has nothing to do), which the table shows as the maps the head reads.
 """
 
@@ -18,8 +21,8 @@ from kerasdl.harness import Experiment, Variant
 from kerasdl.report.sections import Bars, Section, Table, Text
 
 NAME = "pooling"
-TITLE = "Pooling: max / average / global max / global average / none, pool size 2 vs 3"
-NOTES_REF = "001:2006-2072"
+TITLE = "Pooling: max / average / stochastic / global max / global average / none, pool size 2 vs 3"
+NOTES_REF = "001:2006-2072, 001:2121"
 
 ## Setup
 BODY = {"filters": (16, 32), "kernel_size": 3, "dense_units": (64,)}
@@ -31,6 +34,7 @@ VARIANTS = (
     ("max-3", {"pool": "max", "pool_size": 3}, "max pool 3×3"),
     ("avg-2", {"pool": "avg", "pool_size": 2}, "average pool 2×2"),
     ("avg-3", {"pool": "avg", "pool_size": 3}, "average pool 3×3"),
+    ("stochastic-2", {"pool": "stochastic", "pool_size": 2}, "stochastic pool 2×2"),
     ("global-max", {"pool": "global_max"}, "global max pool"),
     ("global-avg", {"pool": "global_avg"}, "global average pool"),
     ("none", {"pool": None}, "no pooling, stride 1"),
@@ -39,7 +43,7 @@ VARIANTS = (
 
 
 def experiment() -> Experiment:
-    """Eight variants of one CNN, one holdout split, the same fit settings."""
+    """Nine variants of one CNN, one holdout split, the same fit settings."""
     from kerasdl.probes import DIGITS_HOLDOUT, shifted_accuracy_probe
 
     probe = shifted_accuracy_probe()
@@ -50,7 +54,7 @@ def experiment() -> Experiment:
     return Experiment(name=NAME, title=TITLE, variants=variants, description=__doc__.split("\n\n", 1)[1].strip(),
                       notes_ref=NOTES_REF, analyze=analyze, **DIGITS_HOLDOUT,
                       # --quick: the variants the parameter and shift analyses compare
-                      quick_variants=("max-2", "global-max", "global-avg", "none"))
+                      quick_variants=("max-2", "stochastic-2", "global-avg", "none"))
 
 
 ## Analyse
@@ -63,8 +67,9 @@ def analyze(analysis) -> list[Section]:
     rows = []
     for entry in entries:
         hyper = entry["hyperparameters"]
-        local = hyper.get("pool") in ("max", "avg")
-        pools = sum(1 for r in entry["model_summary"] if r["type"] in ("MaxPooling2D", "AveragePooling2D"))
+        local = hyper.get("pool") in ("max", "avg", "stochastic")
+        pools = sum(1 for r in entry["model_summary"]
+                    if r["type"] in ("MaxPooling2D", "AveragePooling2D", "StochasticPooling2D"))
         rows.append([entry["label"], str(hyper.get("pool")), hyper.get("pool_size") if local else "—",
                      pools if local else "—", feature_shape(entry), layer_params(entry, names=("dense_1",)),
                      entry["parameter_count"], round(entry_metric(entry), 4),
@@ -116,6 +121,8 @@ def _findings(entries) -> str:
             f"({top}) on {n_test} test digits, where one standard error is about {se:.4f}; only gaps above "
             f"≈{2 * se:.3f} separate variants.")
         pairs = [("max vs average, 2×2", "max-2", "avg-2"), ("max vs average, 3×3", "max-3", "avg-3"),
+                 ("stochastic vs max, 2×2", "stochastic-2", "max-2"),
+                 ("stochastic vs average, 2×2", "stochastic-2", "avg-2"),
                  ("max 3×3 vs 2×2", "max-3", "max-2"), ("average 3×3 vs 2×2", "avg-3", "avg-2")]
         listing = [f"{text}: {entry_metric(by[a]):.4f} vs {entry_metric(by[b]):.4f}"
                    for text, a, b in pairs if a in by and b in by]

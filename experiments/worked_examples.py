@@ -1,10 +1,16 @@
 """
 Title: The notes' worked numbers, recomputed with Keras layers
-Description: Every numeric example of the notes — perceptron sum, the 4-3-1 MLP forward pass and
+Description: The notes' worked examples — perceptron sum, the 4-3-1 MLP forward pass and
 backprop step, convolutions, strides, padding, pooling and flattening, output-size formulas, the
-one-weight gradient descent, the character RNN "hello", parameter counts, element-wise gates and
-confusion matrices — recomputed by Keras layers with the notes' weights set by hand, next to the
-notes' value.
+one-weight gradient descent, the character RNN "hello", LSTM/GRU steps, Boltzmann numbers, parameter
+counts, element-wise gates and confusion matrices — recomputed by Keras layers with the notes'
+weights set by hand, next to the notes' value; and the numbers stated in the notes' prose and code
+listings — layer shapes (32×32×3 → 32×32×12 → 16×16×12), transposed-convolution sizes, dilation,
+transposed convolution vs deconvolution, the momentum rules, dropout rates and test-time scaling,
+updates per epoch, coin vs die entropy, accuracy on 60:40 classes, the 70:30 split and the
+probability-distribution listings — computed by Keras, NumPy, SciPy or scikit-learn. Numbers the
+notes only show in figures, and examples whose inputs the OCR lost, are not covered; the module
+docstrings of experiments/_worked_*.py say what was reconstructed.
 
 The notes are slide and OCR exports, and some of their numbers are wrong. Each row below states the
 notes' value, our value, how close they must be (the notes' printed precision unless said
@@ -18,11 +24,11 @@ from __future__ import annotations
 from typing import Any
 
 from kerasdl.harness import Analysis, Experiment
-from kerasdl.report.sections import Section, Table, Text
+from kerasdl.report.sections import Images, Section, Table, Text
 
 NAME = "worked-examples"
 TITLE = "The notes' worked numbers recomputed with Keras layers (notes vs computed, errata flagged)"
-NOTES_REF = "000:76-1906, 001:378-3528, 002:184-243, 003:169-1087, 004:728-840"
+NOTES_REF = "000:76-1906, 001:378-3528, 002:184-372, 003:169-1087, 004:378-840"
 
 
 ## Setup
@@ -33,6 +39,7 @@ def examples() -> list:
     from kerasdl.experiments import _worked_conv, _worked_dense, _worked_misc
     from kerasdl.experiments import _worked_recurrent  # recurrent family: "hello" sums, LSTM/GRU steps
     from kerasdl.experiments import _worked_boltzmann  # Boltzmann family: Bernoulli numbers, RBM conditional
+    from kerasdl.experiments import _worked_extra  # prose and listings: shapes, momentum, dropout, distributions
 
     return [
         *_worked_dense.REGISTRY.examples,
@@ -40,6 +47,7 @@ def examples() -> list:
         *_worked_misc.REGISTRY.examples,
         *_worked_recurrent.REGISTRY.examples,
         *_worked_boltzmann.REGISTRY.examples,
+        *_worked_extra.REGISTRY.examples,
     ]
 
 
@@ -148,7 +156,36 @@ def summary(found: list[dict[str, Any]]) -> Text:
         "Padding changes values, not just sizes: with stride 2, Keras 'same' on the notes' 6×6 image pads "
         f"one pixel at the bottom/right only and gives {format_value(demo['keras_same'])}; the notes' 1-pixel "
         f"zero frame followed by stride 2 gives {format_value(demo['frame_then_stride'])}.")
+    from kerasdl.experiments._worked_extra import learning_rate_steps
+
+    steps = learning_rate_steps()
+    paragraphs.append(
+        "Learning rate (001:3123 says a lower one trains faster): on the same one-weight problem, plain SGD "
+        f"needs {steps['0.01']} updates at lr 0.01 and {steps['0.1']} at lr 0.1 to come within 0.01 of w = 2; "
+        "the learning-rate study measures the same on real data.")
     return Text(title="What this run found", body="\n\n".join(paragraphs))
+
+
+def deconvolution_images() -> Images:
+    """001:2153-2159: the image, its convolution, the transposed convolution of that, and the deconvolution."""
+    from kerasdl.experiments._worked_extra import deconvolution_demo
+
+    demo = deconvolution_demo()
+    image = demo["image"]
+    error = float(abs(demo["transposed"] - image).max())
+    return Images(
+        title="Transposed convolution is not deconvolution",
+        images=[{"label": "image x (6×6, 000:509)", "pixels": image.tolist()},
+                {"label": "Conv2D(x), valid (4×4)", "pixels": demo["valid"].tolist()},
+                {"label": "Conv2DTranspose of that (6×6)", "pixels": demo["transposed"].tolist()},
+                {"label": "full Conv2D(x) (8×8)", "pixels": demo["full"].tolist()},
+                {"label": "least-squares deconvolution (6×6)", "pixels": demo["deconvolved"].tolist()}],
+        columns=5,
+        caption=f"Same X kernel throughout. The transposed convolution restores the 6×6 shape, not the image (largest "
+                f"error {error:.0f} on pixels of 0-255): it multiplies by Aᵀ, where the convolution multiplies by A "
+                f"(the valid A is 16×36 of rank {demo['rank_valid']}, so nothing can invert it). The full "
+                f"convolution's A is 64×36 of rank {demo['rank_full']}; solving it by least squares gives x back "
+                f"to within {float(abs(demo['deconvolved'] - image).max()):.1e}.")
 
 
 def analyze(analysis: Analysis) -> list[Section]:
@@ -157,7 +194,7 @@ def analyze(analysis: Analysis) -> list[Section]:
 
     keras.utils.set_random_seed(analysis.seed)   # nothing random is used; initial weights are overwritten
     found = rows()
-    return [summary(found), results_table(found), size_table()]
+    return [summary(found), results_table(found), size_table(), deconvolution_images()]
 
 
 def experiment() -> Experiment:

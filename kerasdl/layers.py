@@ -7,6 +7,7 @@ Written by hand because no library has them (DESIGN.md, "Dependencies"):
 - :class:`LeakyRNNCell` — leaky recurrent units with optional skip connections through time
   (notes 001 Unit III "Leaky Units: Skip connections", 001:2836).
 - :class:`TruncatedBPTT` — an RNN layer trained by truncated backpropagation through time (002:113-161).
+- :class:`StochasticPooling2D` — Zeiler & Fergus's stochastic pooling (001:2121).
 
 Every layer is registered with ``keras.saving.register_keras_serializable(package="kerasdl")`` and
 implements ``get_config`` so that a ``model.keras`` file containing it loads back with
@@ -20,7 +21,8 @@ import math
 import keras
 from keras import ops
 
-__all__ = ["TiledConv2D", "HardThreshold", "LeakyRNNCell", "TruncatedBPTT", "conv_output_size"]
+__all__ = ["TiledConv2D", "HardThreshold", "LeakyRNNCell", "TruncatedBPTT", "StochasticPooling2D",
+           "conv_output_size"]
 
 
 def conv_output_size(size: int, kernel_size: int, strides: int = 1, padding: str | int = "valid",
@@ -327,3 +329,52 @@ class TruncatedBPTT(keras.layers.Wrapper):
 
     def get_config(self):
         return {**super().get_config(), "steps": self.steps}
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class StochasticPooling2D(keras.layers.Layer):
+    """Stochastic pooling (Zeiler & Fergus 2013), the "stochastic combination of each p×p window" of 001:2121.
+
+    Keras has max and average pooling only. Within each non-overlapping ``pool_size`` window (stride =
+    window, as in the paper) of non-negative activations a_i — put the layer after a ReLU — the paper
+    sets p_i = a_i / Σ_k a_k. Training: the output is a_j for one position j drawn with probability
+    p_j, so the gradient reaches the sampled unit only (max pooling's rule with a random winner; it
+    acts as a regulariser). Inference: the probability-weighted average Σ_i p_i a_i = Σ a_i² / Σ a_i,
+    which lies between the window's mean and its maximum. A window of zeros gives 0. Negative inputs
+    are clipped to 0 first, so that p is a distribution (the paper assumes ReLU units). Windows that
+    do not fit at the bottom/right border are dropped, as Keras's "valid" pooling does.
+    """
+
+    def __init__(self, pool_size=2, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = self.pool_size   # non-overlapping windows, as in the paper (read by receptive-field code)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _windows(self, inputs):
+        """(batch, h, w, c) → (batch, h // ph, w // pw, c, ph·pw): one row per pooling window."""
+        ph, pw = self.pool_size
+        h, w, c = inputs.shape[1] // ph, inputs.shape[2] // pw, inputs.shape[3]
+        x = ops.reshape(inputs[:, : h * ph, : w * pw, :], (-1, h, ph, w, pw, c))
+        return ops.reshape(ops.transpose(x, (0, 1, 3, 5, 2, 4)), (-1, h, w, c, ph * pw))
+
+    def call(self, inputs, training=None):
+        a = ops.relu(self._windows(inputs))
+        total = ops.sum(a, axis=-1, keepdims=True)
+        safe = ops.where(total > 0, total, ops.ones_like(total))  # an all-zero window outputs 0, not 0/0
+        if not training:
+            return ops.sum(a * a, axis=-1) / ops.squeeze(safe, axis=-1)
+        # Draw j with P(j) = a_j / Σa: the first position whose running sum exceeds u·Σa, u ~ U[0, 1).
+        # A zero activation never raises the running sum, so it is never drawn (its p is 0).
+        running = ops.cumsum(a, axis=-1)
+        u = keras.random.uniform(ops.shape(total), seed=self.seed_generator, dtype=a.dtype)
+        chosen = ops.argmax(ops.cast(running > u * running[..., -1:], "int32"), axis=-1)
+        return ops.sum(a * ops.one_hot(chosen, a.shape[-1], dtype=a.dtype), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        ph, pw = self.pool_size
+        return (input_shape[0], input_shape[1] // ph, input_shape[2] // pw, input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "seed": self.seed}

@@ -112,7 +112,7 @@ def receptive_field_of(model) -> dict[str, Any]:
     """
     import keras
 
-    from kerasdl.layers import TiledConv2D
+    from kerasdl.layers import StochasticPooling2D, TiledConv2D
     from kerasdl.models.convolutional import stacked_receptive_field
 
     windows: list[tuple[int, int, int]] = []
@@ -123,7 +123,7 @@ def receptive_field_of(model) -> dict[str, Any]:
             names.append(f"conv {layer.kernel_size[0]}×{layer.kernel_size[0]}/s{layer.strides[0]}"
                          + (f"/d{layer.dilation_rate[0]}" if layer.dilation_rate[0] > 1 else "")
                          + (f"/tiles {layer.tiles}" if isinstance(layer, TiledConv2D) else ""))
-        elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+        elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, StochasticPooling2D)):
             windows.append((layer.pool_size[0], layer.strides[0], 1))
             names.append(f"pool {layer.pool_size[0]}/s{layer.strides[0]}")
         elif isinstance(layer, (keras.layers.Flatten, keras.layers.GlobalMaxPooling2D,

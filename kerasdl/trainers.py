@@ -28,9 +28,16 @@ __all__ = ["AdversarialTrainer", "DecodingTrainer", "Inputs", "RuleTrainer", "Sa
 Inputs = Any
 
 
-def make_optimizer(name: str, learning_rate: float, **options: Any) -> Any:
+def make_optimizer(name: str, learning_rate: Any, /, **options: Any) -> Any:
     """A fresh Keras optimizer by its name (`adam`, `sgd`, ...) with a learning rate and its options
-    (momentum, nesterov, ...): what a variant or a search trial compiles with."""
+    (momentum, nesterov, ...): what a variant or a search trial compiles with.
+
+    The rate may be a number or a decay schedule: a `keras.optimizers.schedules.LearningRateSchedule`
+    or its serialized dict (`keras.optimizers.schedules.serialize(...)`), which Keras deserializes
+    itself. A `learning_rate` among the options wins over the positional one; that is how a Variant,
+    whose `learning_rate` field is a plain number, asks for a schedule: the serialized schedule in
+    `optimizer_options` stays JSON, so the run record shows the schedule it trained with.
+    """
     import keras
 
     return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate, **options}})

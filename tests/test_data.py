@@ -221,7 +221,7 @@ def test_available_lists_every_dataset_with_offline_flags(empty_keras_home):
     families = {  # the recurrent, autoencoder, generative and vision families' offline sets
         "reviews", "sunspots", "weather", "numbers-to-digits", "adding-problem", "future-tags", "arithmetic-trees",
         "tiny-corpus", "shape-captions", "digits-reconstruction", "digits-anomaly", "heights", "digits-generation",
-        "ratings", "shapes-segmentation", "shapes-detection"}
+        "ratings", "shapes-segmentation", "shapes-detection", "digits-0-4", "digits-5-9"}
     assert set(infos) == {"heart-disease", "digits-upsample", *GENERATED_NAMES, *SKLEARN_NAMES, *KERAS_NAMES,
                           *families}
     for name, info in infos.items():
@@ -277,7 +277,8 @@ def test_missing_message_is_the_documented_line(empty_keras_home):
     with pytest.raises(DatasetUnavailable) as caught:
         data.load("mnist")
     assert str(caught.value) == (
-        "dataset 'mnist' is not in the Keras cache: place mnist.npz (from "
+        "dataset 'mnist' is not in the Keras cache: run `kerasdl datasets --download mnist` (or add --download "
+        "to `kerasdl run`), or place mnist.npz (from "
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz) in "
         f"{empty_keras_home / 'datasets'}{os.sep} and run again")
 

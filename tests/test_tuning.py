@@ -304,7 +304,8 @@ def test_listing_units_never_imports_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     names = [line.split()[0] for line in result.stdout.splitlines() if line]
-    assert names == ["autoencoder-code-size", "cnn-digits", "mlp-batch-size", "mlp-heart", "rnn-polarity"]
+    assert names == ["autoencoder-code-size", "cnn-digits", "cnn-padding-pooling", "mlp-batch-size", "mlp-heart",
+                     "mlp-training", "rnn-polarity"]
 
 
 # -- all four strategies on one budget --------------------------------------------------------------------

@@ -35,6 +35,14 @@ CATALOG = {
     "params-784-32-10-func": (25450, 0),
     "bowel-fpr": (1 - 1820 / 2000, 1e-12),
     "gru-reset-after": (3 * (20 * 20 + 10 * 20 + 2 * 20), 0),
+    # prose and listings (experiments/_worked_extra.py)
+    "convnet-32x32x3": ([[32, 32, 12], [32, 32, 12], [16, 16, 12]], 0),
+    "transposed-stride-2": ([5, 3], 0),
+    "dilation-skip": ([1, 2], 0),
+    "sgd-updates-1000": ([1000, 1], 0),
+    "binomial-six-times": (5, 0),
+    "normal-pdf": (1.0, 1e-6),
+    "deconvolution-recovers": (0.0, 1e-8),
 }
 
 
@@ -75,7 +83,10 @@ def test_feature_map_1_erratum_cell(rows):
 def test_catalog_errata_are_flagged_as_catalog():
     flagged = {e.key for e in EXAMPLES if e.catalog}
     assert {"conv6-stride2", "fm1", "times-junction", "size-strided-formula", "size-pool-formula",
-            "bowel-fpr", "l1-10e-5", "keras1-model-kwargs", "gru-reset-after"} == flagged
+            "bowel-fpr", "l1-10e-5", "keras1-model-kwargs", "gru-reset-after",
+            # CATALOG §6 errata of the prose and listings (experiments/_worked_extra.py)
+            "momentum-003-listing", "momentum-004-labels", "lower-lr-faster", "binomial-six-times",
+            "normal-pdf", "attention-sum", "stride-label"} == flagged
     assert all(e.erratum for e in EXAMPLES if e.catalog)
 
 
@@ -121,3 +132,30 @@ def test_examples_do_not_import_tensorflow():
             "assert 'tensorflow' not in sys.modules")
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_momentum_listing_erratum_is_the_sign_of_the_velocity():
+    """003:234-238 as printed moves w by m²·v_prev − (1 − m)·lr·g; with the velocity's sign fixed it is
+    Nesterov momentum, which Keras's SGD(nesterov=True) computes."""
+    from kerasdl.experiments import _worked_extra as extra
+
+    printed, fixed = extra._listing_momentum(+1.0), extra._listing_momentum(-1.0)
+    w, v, m, lr = 0.5, 0.0, extra.MOMENTUM, extra.LEARNING_RATE
+    for (x, y), got in zip(extra.ONE_WEIGHT_SAMPLES, printed):
+        g = 2 * x * (x * w - y)
+        w, v = w + m * m * v - (1 - m) * lr * g, m * v + lr * g
+        assert got == pytest.approx(w)
+    assert not np.allclose(printed, fixed)
+
+
+def test_deconvolution_demo_transposed_conv_is_the_adjoint_and_lstsq_inverts():
+    from kerasdl.experiments._worked_extra import deconvolution_demo
+
+    demo = deconvolution_demo()
+    assert demo["transposed"].shape == demo["image"].shape == (6, 6)
+    np.testing.assert_allclose(demo["transposed"], demo["adjoint"], atol=1e-9)
+    assert np.abs(demo["transposed"] - demo["image"]).max() > 100      # not the image back
+    np.testing.assert_allclose(demo["deconvolved"], demo["image"], atol=1e-8)
+    assert (demo["rank_valid"], demo["rank_full"]) == (16, 36)
+    section = worked_examples.deconvolution_images()
+    assert len(section["images"]) == 5

@@ -16,6 +16,7 @@ from kerasdl.data import sequences  # recurrent and sequence family (part A: gen
 from kerasdl.data import autoencoder_sets  # autoencoder family
 from kerasdl.data import generation_sets, ratings  # generative and Boltzmann family
 from kerasdl.data import shapes  # vision family (segmentation, detection)
+from kerasdl.data import digit_splits  # digits 0-4 / 5-9 (transfer learning)
 from kerasdl.data.dataset import Dataset
 from kerasdl.data.info import DatasetInfo, DatasetSpec
 from kerasdl.errors import UserError, closest_names
@@ -27,6 +28,7 @@ _SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
     *embedded.SPECS,
     *sklearn_sets.SPECS,
     *derived.SPECS,
+    *digit_splits.SPECS,
     *autoencoder_sets.SPECS,
     *keras_sets.SPECS,
     *text.SPECS, *series.SPECS, *translation.SPECS,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import keras
 
 from kerasdl.errors import UserError
-from kerasdl.layers import TiledConv2D, conv_output_size
+from kerasdl.layers import StochasticPooling2D, TiledConv2D, conv_output_size
 from kerasdl.models._assemble import assemble, check_choice, unit_layers, weight_regularizer
 from kerasdl.models.feedforward import _widths, default_output_activation
 
@@ -23,7 +23,8 @@ __all__ = ["build_cnn", "build_strided_cnn", "build_dilated_cnn", "build_tiled_c
            "conv_output_size", "dilated_receptive_field", "stacked_receptive_field",
            "transposed_conv_output_size", "POOL_KINDS"]
 
-POOL_KINDS = ("max", "avg", "global_max", "global_avg", None)
+POOL_KINDS = ("max", "avg", "stochastic", "global_max", "global_avg", None)
+LOCAL_POOLS = ("max", "avg", "stochastic")  # a window after every block (the others pool once, globally)
 
 
 def dilated_receptive_field(kernel_size: int, dilation_rate: int, depth: int = 1) -> int:
@@ -70,11 +71,12 @@ def transposed_conv_output_size(size: int, kernel_size: int, strides: int = 1,
 
 
 def _pool_layer(kind: str, pool_size: int, name: str) -> keras.layers.Layer:
-    # The four pooling kinds of 001:2006-2072.
+    # The four pooling kinds of 001:2006-2072, and the stochastic pooling of 001:2121 (Keras has none).
     return {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D,
+            "stochastic": StochasticPooling2D,
             "global_max": keras.layers.GlobalMaxPooling2D,
             "global_avg": keras.layers.GlobalAveragePooling2D}[kind](
-        **({"pool_size": pool_size} if kind in ("max", "avg") else {}), name=name)
+        **({"pool_size": pool_size} if kind in LOCAL_POOLS else {}), name=name)
 
 
 def _conv_classifier(input_shape, outputs, api, name, *, make_conv: Callable[[int, str], keras.layers.Layer],
@@ -100,7 +102,7 @@ def _conv_classifier(input_shape, outputs, api, name, *, make_conv: Callable[[in
         if size < 1:
             raise UserError(f"{name}: block {i} would shrink the {input_shape[0]}×{input_shape[1]} input to "
                             "nothing; use padding='same', fewer blocks, or smaller strides/kernels")
-        local = pool in ("max", "avg") and size >= pool_size
+        local = pool in LOCAL_POOLS and size >= pool_size
         plan.append(local)
         size = size // pool_size if local else size
 
@@ -138,7 +140,8 @@ def build_cnn(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
 
     `filters` is one count per block (or one count repeated `depth` times). `pool` is the pooling
     kind of 001:2006-2072: "max" or "avg" after every block, "global_max" or "global_avg" once in
-    place of the flatten, or None. `batch_norm` is None, "before" or "after" the activation.
+    place of the flatten, or None; "stochastic" (001:2121, :class:`kerasdl.layers.StochasticPooling2D`)
+    pools after every block like "max". `batch_norm` is None, "before" or "after" the activation.
     Dropout goes before each dense layer, where the parameters are.
     """
     check_choice("padding", padding, ("valid", "same"))

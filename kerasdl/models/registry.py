@@ -82,6 +82,10 @@ _BUILDERS: tuple[BuilderInfo, ...] = (
     BuilderInfo("googlenet", "convolutional", _FUNCTIONAL, "001:1725-1727",
                 "modern_cnns", "build_googlenet",
                 "GoogLeNet / Inception v1: parallel 1×1/3×3/5×5/pool branches, global average pooling"),
+    BuilderInfo("inception_v3", "convolutional", _FUNCTIONAL, "001:1745, 001:1758",
+                "inception", "build_inception_v3",
+                "Inception v3: factorised 3×3 / 1×7-7×1 / 1×3-3×1 modules, BN, grid reductions "
+                "(canonical 299×299×3: 23,851,784 = keras.applications.InceptionV3)"),
     BuilderInfo("resnet", "convolutional", _FUNCTIONAL, "001:1741, 001:2852-2863",
                 "modern_cnns", "build_resnet",
                 "ResNet 18/34 (basic) and 50/101/152 (bottleneck) with additive skips"),
@@ -91,6 +95,10 @@ _BUILDERS: tuple[BuilderInfo, ...] = (
     BuilderInfo("mobilenet", "convolutional", _BOTH, "001:1743",
                 "modern_cnns", "build_mobilenet",
                 "MobileNet v1: depthwise-separable convolutions with width multiplier alpha"),
+    BuilderInfo("deep_cnn", "convolutional", _FUNCTIONAL, "001:2840-2863",
+                "deep_cnn", "build_deep_cnn",
+                "Constant-width deep CNN of `depth` weight layers, plain or with identity skips "
+                "(same parameters): the degradation test"),
     # -- recurrent and sequence (recurrent.py, seq2seq.py, recursive.py) ----------------------------
     BuilderInfo("simple_rnn", "recurrent", _BOTH, "000:1362-1611, 001:2279-2436, 002:65-161",
                 "recurrent", "build_simple_rnn",
