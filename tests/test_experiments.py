@@ -11,6 +11,8 @@ import json
 import pytest
 
 from kerasdl import experiments, report
+from kerasdl.data import registry as data
+from kerasdl.errors import DatasetUnavailable
 from kerasdl.harness import run
 from kerasdl.report import sections
 
@@ -24,6 +26,13 @@ def test_experiment_runs_quick_and_reports(name, tmp_path):
     module = experiments.load_module(name)
     experiment = module.experiment()
     assert experiment.name == name == module.NAME
+    if getattr(module, "REAL_DATA", False) and not data.spec(experiment.dataset).info().offline:
+        # a study of the real keras.datasets sets (issue 14): offline it must stop at once, naming --download;
+        # tests/test_dataset_override.py runs it on small cached fakes
+        with pytest.raises(DatasetUnavailable, match="--download"):
+            run(experiment, quick=True, out=tmp_path, quiet=True, tensorboard=False)
+        assert not any(tmp_path.iterdir())
+        return
     record = run(experiment, quick=True, out=tmp_path, quiet=True, tensorboard=False)
     assert record.status in ("completed", "diverged"), record.data["error"]
     for variant in record.data["variants"]:

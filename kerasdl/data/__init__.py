@@ -1,8 +1,9 @@
 """Datasets for kerasdl experiments: embedded, scikit-learn bundled, Keras-cache and user CSV files.
 
 Importing this package is cheap (no TensorFlow, Keras, pandas or scikit-learn) so that the CLI can list
-datasets instantly; each loader imports what it needs when it runs. Nothing is ever downloaded: Keras
-datasets must already be in the Keras cache, and a missing file is reported with where to put it.
+datasets instantly; each loader imports what it needs when it runs. Loaders never download: Keras
+datasets are read from the Keras cache, and a missing file is reported with the
+`kerasdl datasets --download NAME` that fetches it (kerasdl.data.downloads, the one explicit download step).
 """
 
 from kerasdl.data.dataset import Dataset

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from kerasdl.errors import DatasetUnavailable
 
-__all__ = ["CacheFile", "keras_cache_dir", "is_cached", "require", "read_with_keras"]
+__all__ = ["CacheFile", "keras_cache_dir", "is_cached", "require", "read_with_keras", "damage", "DOWNLOAD_HINT"]
+
+# How a user gets a missing file: the one place the flag is named, so every message agrees.
+DOWNLOAD_HINT = "run `kerasdl datasets --download {name}` (or add --download to `kerasdl run`)"
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,9 @@ class CacheFile:
     """One file Keras reads from `<keras home>/datasets/`.
 
     `cached_as` is the path under that directory; `download_name` is the name it has at `url` when that
-    differs (Keras stores the CIFAR archive under a name of its own); `sha256` is the hash Keras checks.
+    differs (Keras stores the CIFAR archive under a name of its own); `sha256` is the hash Keras checks,
+    `md5` the one it checks for the word indexes; `size` (bytes) checks a file Keras gives no hash for
+    (Fashion-MNIST). `extract`: Keras unpacks the archive beside it (`get_file(..., extract=True)`).
     """
 
     cached_as: str
@@ -33,6 +38,9 @@ class CacheFile:
     sha256: str | None = None
     download_name: str | None = None
     alternative_names: tuple[str, ...] = ()
+    size: int | None = None
+    md5: str | None = None
+    extract: bool = False
 
 
 def keras_cache_dir() -> Path:
@@ -66,16 +74,33 @@ def is_cached(files: tuple[CacheFile, ...]) -> bool:
 
 
 def require(name: str, files: tuple[CacheFile, ...]) -> None:
-    """Raise DatasetUnavailable unless every file is cached and has the hash Keras will check."""
+    """Raise DatasetUnavailable unless every file is cached with the size or hash Keras expects."""
     cache = keras_cache_dir()
     missing = _missing(files)
     if missing:
         raise DatasetUnavailable(_missing_message(name, cache, missing))
     for f in files:
-        if f.sha256 and _sha256(cache / f.cached_as) != f.sha256:
+        problem = damage(f)
+        if problem:
             raise DatasetUnavailable(
-                f"dataset {name!r}: {cache / f.cached_as} is not the file Keras expects (its sha256 differs; "
-                f"an interrupted download?): replace it with {f.url} and run again")
+                f"dataset {name!r}: {cache / f.cached_as} is not the file Keras expects ({problem}; an "
+                f"interrupted download?): delete it and {DOWNLOAD_HINT.format(name=name)}, or replace it "
+                f"with {f.url}")
+
+
+def damage(f: CacheFile) -> str | None:
+    """What is wrong with a cached file (its size or hash differs from the expected one), or None.
+
+    The size is compared first: it is free, and a truncated download is the usual damage.
+    """
+    path = keras_cache_dir() / f.cached_as
+    if f.size is not None and path.stat().st_size != f.size:
+        return f"{path.stat().st_size:,} bytes instead of {f.size:,}"
+    if f.sha256 and _digest(path, hashlib.sha256()) != f.sha256:
+        return "its sha256 differs"
+    if f.md5 and _digest(path, hashlib.md5(usedforsecurity=False)) != f.md5:
+        return "its md5 differs"
+    return None
 
 
 def _missing_message(name: str, cache: Path, missing: list[CacheFile]) -> str:
@@ -93,7 +118,8 @@ def _missing_message(name: str, cache: Path, missing: list[CacheFile]) -> str:
     else:
         base = first.url.rsplit("/", 1)[0] + "/"
         what = f"{', '.join(Path(f.cached_as).name for f in missing)} (from {base}) in {folder}{os.sep}"
-    return f"dataset {name!r} is not in the Keras cache: place {what} and run again"
+    return (f"dataset {name!r} is not in the Keras cache: {DOWNLOAD_HINT.format(name=name)}, or place {what} "
+            "and run again")
 
 
 def read_with_keras(name: str, files: tuple[CacheFile, ...], read):
@@ -107,11 +133,10 @@ def read_with_keras(name: str, files: tuple[CacheFile, ...], read):
         paths = ", ".join(str(keras_cache_dir() / f.cached_as) for f in files)
         raise DatasetUnavailable(f"dataset {name!r}: Keras could not read {paths} ({type(err).__name__}: "
                                  f"{str(err).splitlines()[0] if str(err) else 'damaged file'}); "
-                                 "replace the file(s) and run again") from err
+                                 f"delete the file(s) and {DOWNLOAD_HINT.format(name=name)}") from err
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest(path: Path, digest) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)

@@ -2,10 +2,12 @@
 
 `keras.datasets.*.load_data()` downloads whatever is missing from the cache, and on a machine without
 network access that hangs or fails deep inside urllib. So every loader here first checks (see
-`_keras_cache`) that the exact files Keras 3 will look for are present, and that hashed files have the
-hash Keras checks, since Keras re-downloads on a mismatch; only then does it call Keras. The real Keras
-code path runs, so a file placed by hand is read exactly as a downloaded one would be. File names and
-hashes below are the ones in keras/src/datasets/*.py of Keras 3.15.
+`_keras_cache`) that the exact files Keras 3 will look for are present, and that they have the hash
+Keras checks (Keras re-downloads on a mismatch) or, for Fashion-MNIST, which Keras does not hash, the
+published size; only then does it call Keras. The real Keras code path runs, so a file placed by hand
+is read exactly as a downloaded one would be. Downloading is a separate, explicit step
+(`kerasdl.data.downloads`, `kerasdl datasets --download NAME`) that fetches these same files with
+`keras.utils.get_file`. File names and hashes below are the ones in keras/src/datasets/*.py of Keras 3.15.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from kerasdl.data._splits import splits_with_given_test
 from kerasdl.data.dataset import Dataset
 from kerasdl.data.info import DatasetSpec
 
-__all__ = ["SPECS", "keras_cache_dir"]
+__all__ = ["SPECS", "download_files", "keras_cache_dir", "require_present"]
 
 _TF_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
@@ -102,20 +104,46 @@ def load_reuters(*, seed: int = 0, num_words: int = 10000, maxlen: int = 200,
 _FILES = {
     "mnist": (CacheFile("mnist.npz", _TF_DATASETS + "mnist.npz",
                         "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),),
-    "fashion-mnist": tuple(CacheFile(f"fashion-mnist/{n}", _TF_DATASETS + n) for n in (
-        "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-        "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")),
+    # Keras checks no hash for these; their sizes (those of the files Zalando publishes) catch a
+    # truncated download before gzip fails on it.
+    "fashion-mnist": tuple(CacheFile(f"fashion-mnist/{n}", _TF_DATASETS + n, size=size) for n, size in (
+        ("train-labels-idx1-ubyte.gz", 29515), ("train-images-idx3-ubyte.gz", 26421880),
+        ("t10k-labels-idx1-ubyte.gz", 5148), ("t10k-images-idx3-ubyte.gz", 4422102))),
     # Keras 3 keeps the downloaded tar.gz as "<fname>_archive" and re-extracts it on every load.
     "cifar10": (CacheFile("cifar-10-batches-py-target_archive",
                           "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                           "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
                           download_name="cifar-10-python.tar.gz",
-                          alternative_names=("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz")),),
+                          alternative_names=("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz"),
+                          extract=True),),
     "imdb": (CacheFile("imdb.npz", _TF_DATASETS + "imdb.npz",
                        "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"),),
     "reuters": (CacheFile("reuters.npz", _TF_DATASETS + "reuters.npz",
                           "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"),),
 }
+
+# Downloaded with the data (keras.datasets.<set>.get_word_index() reads them) but not needed to load it.
+_WORD_INDEXES = {
+    "imdb": (CacheFile("imdb_word_index.json", _TF_DATASETS + "imdb_word_index.json",
+                       md5="bfafd718b763782e994055a2d397834f"),),
+    "reuters": (CacheFile("reuters_word_index.json", _TF_DATASETS + "reuters_word_index.json",
+                          md5="4d44cc38712099c9e383dc6e5f11a921"),),
+}
+
+
+def require_present(name: str) -> None:
+    """Stop with the one-line "not in the Keras cache" message (naming --download) when a file is missing.
+
+    A cheap existence check that needs no Keras, so `kerasdl run` can answer before TensorFlow starts;
+    sizes and hashes are checked when the data is loaded."""
+    if not is_cached(_FILES[name]):
+        require(name, _FILES[name])
+
+
+def download_files(name: str) -> tuple[CacheFile, ...]:
+    """Every file `kerasdl datasets --download name` fetches: what the loader needs, then the word index."""
+    return _FILES[name] + _WORD_INDEXES.get(name, ())
+
 
 _CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
