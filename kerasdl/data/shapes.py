@@ -18,6 +18,7 @@ Layouts (standard enough that a user's own data in the same layout loads with `p
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +114,8 @@ def _read_npz(path: str | Path, needed: tuple[str, ...]) -> dict[str, np.ndarray
     try:
         with np.load(file, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as error:
-        raise UserError(f"{file}: not a readable .npz file ({error})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # EOFError: an empty file
+        raise UserError(f"{file}: not a readable .npz file ({type(error).__name__}: {error})") from None
     missing = [k for k in needed if k not in arrays]
     if missing:
         raise UserError(f"{file}: missing array(s) {', '.join(missing)}; found {', '.join(arrays) or 'none'}")

@@ -131,6 +131,12 @@ def _read_text(path: Path, shown: str) -> str:
     raw = path.read_bytes()
     if not raw.strip():
         raise UserError(f"{shown} is empty: expected a header line and data rows")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark: Excel's "Unicode Text"
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UserError(f"{shown} starts like UTF-16 text but does not decode as such; save it as UTF-8 "
+                            "and run again") from None
     if b"\x00" in raw[:65536]:
         raise UserError(f"{shown} is not a CSV text file (it contains binary data)")
     try:

@@ -23,9 +23,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ["best_epoch_checkpoint", "build_and_fit", "grpc_servicer", "problems", "stop_triggered"]
+__all__ = ["CHIEF_UNREACHABLE", "best_epoch_checkpoint", "bound_client_calls", "build_and_fit", "grpc_servicer",
+           "problems", "stop_triggered"]
 
 TESTED_WITH = "1.4.8"
+CHIEF_UNREACHABLE = "kerasdl: the chief did not answer:"
 
 
 def best_epoch_checkpoint(tuner: Any, trial: Any) -> Any:
@@ -97,3 +99,38 @@ def problems() -> list[str]:
     except (ImportError, AttributeError, OSError, TypeError) as error:
         found.append(f"keras-tuner's gRPC OracleServicer ({error})")
     return found
+
+
+def bound_client_calls(tuner: Any, seconds: float) -> None:
+    """Give every call a worker's `OracleClient` makes to the chief a deadline of `seconds`.
+
+    keras-tuner's client waits for the chief with `wait_for_ready=True` and a one-hour deadline
+    (`oracle_client.TIMEOUT`), so a worker whose chief died hangs for an hour; with a short deadline
+    the call fails with DEADLINE_EXCEEDED. Our deadline replaces the one keras-tuner passes.
+    A chief that does not answer in time (or whose port is closed) becomes keras-tuner's `FatalError`
+    carrying `CHIEF_UNREACHABLE` and the gRPC status: keras-tuner re-raises that at once, instead of
+    printing a traceback, recording the trial as failed and calling the dead chief again.
+    """
+    import grpc
+    import keras_tuner
+
+    stub = tuner.oracle.stub
+
+    def bounded(call: Any) -> Any:
+        def send(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return call(*args, **{**kwargs, "timeout": seconds})
+            except grpc.RpcError as error:
+                code = error.code() if callable(getattr(error, "code", None)) else None
+                if code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
+                    raise keras_tuner.errors.FatalError(f"{CHIEF_UNREACHABLE} {code.name}") from None
+                raise
+
+        return send
+
+    class _Bounded:
+        def __getattr__(self, name: str) -> Any:
+            call = getattr(stub, name)
+            return bounded(call) if callable(call) else call
+
+    tuner.oracle.stub = _Bounded()

@@ -38,9 +38,13 @@ from typing import Any
 from kerasdl import runs
 from kerasdl.errors import UserError
 
-__all__ = ["READY", "check_port", "free_port", "launch", "parse_address", "run_chief", "run_worker"]
+from . import threads as _threads  # each worker's share of the cores (kerasdl/tuning/threads.py)
+
+__all__ = ["ORACLE_TIMEOUT_S", "READY", "ChiefLost", "check_port", "check_tuner_id", "free_port", "launch",
+           "parse_address", "run_chief", "run_worker", "wait_for_chief"]
 
 READY = "kerasdl: oracle listening on"
+ORACLE_TIMEOUT_S = 30.0  # a worker: how long to wait for the chief to answer, at start and on every call
 _IDLE_EXIT_S = 15.0   # chief: stopped, nothing running, a worker never came back for its STOPPED → exit anyway
 
 
@@ -173,14 +177,50 @@ def run_chief(prepared, host: str, port: int, *, workers: int = 0, stdin_control
                        role="chief", workers=workers, overwrite=settings.overwrite)
 
 
-def run_worker(prepared, host: str, port: int, tuner_id: str) -> None:
-    """A worker role: ask the chief for trials and run them until it says STOPPED."""
+def check_tuner_id(tuner_id: str) -> None:
     if "chief" in tuner_id:
         raise UserError(f"a worker's id must not contain 'chief' (keras-tuner would take it for the chief). "
                         f"Received: --tuner-id {tuner_id}")
+
+
+def wait_for_chief(host: str, port: int, seconds: float) -> None:
+    """Return once the chief's gRPC port answers; a UserError naming the address after `seconds`."""
+    import grpc
+
+    channel = grpc.insecure_channel(f"{host}:{port}")
+    try:
+        grpc.channel_ready_future(channel).result(timeout=seconds)
+    except grpc.FutureTimeoutError:
+        raise UserError(f"no chief answered at {host}:{port} within {seconds:g} s; start it first "
+                        f"(kerasdl tune NAME --role chief --oracle {host}:{port}), check the address, or wait "
+                        "longer with --oracle-timeout SECONDS") from None
+    finally:
+        channel.close()
+
+
+def run_worker(prepared, host: str, port: int, tuner_id: str, *, timeout: float = ORACLE_TIMEOUT_S) -> None:
+    """A worker role: ask the chief for trials and run them until it says STOPPED.
+
+    Every call to the chief has a deadline of `timeout` seconds (keras-tuner's own is an hour), so a
+    worker whose chief died ends with one line naming the address instead of waiting forever.
+    """
+    import keras_tuner
+
+    from . import _keras_tuner_private as private
+
+    check_tuner_id(tuner_id)
     _set_role(tuner_id, host, port)
     tuner = prepared.tuner(overwrite=False)  # only the chief may start the folder afresh
-    tuner.search(epochs=prepared.epochs, verbose=0)
+    private.bound_client_calls(tuner, timeout)
+    try:
+        tuner.search(epochs=prepared.epochs, verbose=0)
+    except keras_tuner.errors.FatalError as error:
+        if not str(error).startswith(private.CHIEF_UNREACHABLE):
+            raise
+        code = str(error).removeprefix(private.CHIEF_UNREACHABLE).strip()
+        raise UserError(f"the chief at {host}:{port} stopped answering ({code} after {timeout:g} s); this "
+                        f"worker ({tuner_id}) stops. Start the chief again (the search continues where it "
+                        "stopped), then the workers") from None
 
 
 # -- the one-machine launcher ---------------------------------------------------------------------------
@@ -227,6 +267,10 @@ class _Child:
                 self.process.wait()
 
 
+class ChiefLost(RuntimeError):
+    """The chief of a one-machine distributed search died (killed); the workers were stopped."""
+
+
 def _signal_name(code: int) -> str:
     if code < 0:
         try:
@@ -237,7 +281,8 @@ def _signal_name(code: int) -> str:
 
 
 def launch(reference: str, folder: Path, child_args: list[str], *, workers: int, host: str = "127.0.0.1",
-           port: int | None = None, timeout: float | None = None, say: Callable[[str], None] = print) -> dict:
+           port: int | None = None, timeout: float | None = None, say: Callable[[str], None] = print,
+           threads: int | None = None) -> dict:
     """One chief and `workers` workers on this machine; returns what workers.json records.
 
     `child_args` are the `kerasdl tune` options every process shares (strategy, budget, seed, ...).
@@ -262,7 +307,7 @@ def launch(reference: str, folder: Path, child_args: list[str], *, workers: int,
         runs.atomic_write(record_path, json.dumps(state, indent=2) + "\n")
 
     chief = _Child("chief", [*command, "--role", "chief", "--stdin-control", "--workers", str(workers)],
-                   {**base_env, "KERASTUNER_TUNER_ID": "chief"}, say, stdin=True)
+                   {**base_env, **_threads.environment(1), "KERASTUNER_TUNER_ID": "chief"}, say, stdin=True)
     children = [chief]
     try:
         # Workers start with the chief, not after it: each spends seconds importing TensorFlow, and
@@ -270,8 +315,13 @@ def launch(reference: str, folder: Path, child_args: list[str], *, workers: int,
         crew = {}
         for i in range(workers):
             name = f"worker{i}"
-            crew[name] = _Child(name, [*command, "--role", "worker", "--tuner-id", name],
-                                {**base_env, "KERASTUNER_TUNER_ID": name}, say)
+            # Started with the chief, a worker waits as long as the chief may need to import TensorFlow and
+            # prepare the data; the launcher itself watches the chief (and stops the workers if it dies).
+            wait = str(max(timeout or 0, 600))
+            crew[name] = _Child(name, [*command, "--role", "worker", "--tuner-id", name,
+                                       "--oracle-timeout", wait],
+                                {**base_env, **_threads.environment(_threads.share(workers, threads)),
+                                 "KERASTUNER_TUNER_ID": name}, say)
             state["workers"][name] = {"pid": crew[name].process.pid, "exit": None}
         children += list(crew.values())
         while not chief.ready.wait(0.2):
@@ -325,6 +375,9 @@ def launch(reference: str, folder: Path, child_args: list[str], *, workers: int,
             note(f"chief ended with {_signal_name(chief.process.returncode)}")
             if chief.error_line:
                 raise UserError(chief.error_line)
+            if chief.process.returncode < 0:  # killed: the workers were stopped above
+                raise ChiefLost(f"the chief (pid {chief.process.pid}) ended with "
+                                f"{_signal_name(chief.process.returncode)}; every worker was stopped")
         else:
             note("search finished")
         return state

@@ -12,9 +12,14 @@ keras-tuner: `kerasdl.tuning` re-exports `search` from here.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +46,7 @@ __all__ = [
     "search",
     "search_dataset",
     "search_folds",
+    "sigterm_as_ctrl_c",
 ]
 
 SEARCH_FILE = "search.json"
@@ -220,17 +226,22 @@ def run_session(prepared: Prepared, work: Callable[[], None], *, role: str = "lo
 
     folder = prepared.folder
     record = _describe(prepared, {} if overwrite else read_record(folder))
+    _close_killed_sessions(record)
     session = {"started": runs.now(), "finished": None, "status": "running", "role": role, "workers": workers,
-               "trials_at_start": _trial_count(folder), "trials_at_end": None, "error": None}
+               "trials_at_start": _trial_count(folder), "trials_at_end": None, "error": None,
+               "pid": os.getpid(), "host": socket.gethostname()}
     record["sessions"].append(session)
     record.update(status="running", error=None, finished=None)
     _write_record(folder, record)
     t0 = time.perf_counter()
 
     def close(status: str, error: str | None) -> None:
+        if status == "completed" and prepared.settings.keep_checkpoints is not None:
+            record["pruned_checkpoints"] = prune_checkpoints(folder, prepared.settings.keep_checkpoints)
         session.update(finished=runs.now(), status=status, error=error, trials_at_end=_trial_count(folder),
                        duration_s=time.perf_counter() - t0)
-        record.update(status=status, error=error, finished=session["finished"])
+        record.update(status=status, error=error, finished=session["finished"],
+                      disk_bytes=runs.disk_bytes(folder))  # what the search folder costs, for its report
         _write_record(folder, record)
 
     try:
@@ -290,3 +301,55 @@ def link_retrained(folder: Path, run_record, best) -> None:
         "metric": headline, "value": value, "created": runs.now(),
     })
     _write_record(folder, record)
+
+
+def _alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _close_killed_sessions(record: dict[str, Any]) -> None:
+    """A session still "running" in search.json whose process is gone was killed hard (kill -9, power
+    loss): say so. keras-tuner's own oracle.json lets the new session continue where it stopped."""
+    here = socket.gethostname()
+    for session in record.get("sessions", []):
+        if session.get("status") == "running" and session.get("host", here) == here and not _alive(
+                session.get("pid")):
+            session.update(status="killed", error="the process ended without closing its session (killed hard); "
+                           "the next session continued the search")
+
+
+def prune_checkpoints(folder: Path, keep: int) -> list[str]:
+    """Delete the saved weights of every trial but the `keep` best completed ones; returns the trials pruned.
+
+    keras-tuner keeps each trial's best-epoch weights (`trial_*/checkpoint.weights.h5`); on a long search
+    they are most of the folder. The best trials' weights stay for `--retrain-best` and `Tuner.load_model`.
+    """
+    from .results import load_search
+
+    ranked = [t.trial_id for t in load_search(folder).ranked() if t.status == "completed"]
+    kept = set(ranked[:keep])
+    pruned = []
+    for trial_dir in sorted(Path(folder).glob("trial_*")):
+        files = [p for p in trial_dir.glob("checkpoint*") if p.is_file()]
+        if files and trial_dir.name.removeprefix("trial_") not in kept:
+            for path in files:
+                path.unlink(missing_ok=True)
+            pruned.append(trial_dir.name.removeprefix("trial_"))
+    return pruned
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt (as Ctrl-C does) inside the block, in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

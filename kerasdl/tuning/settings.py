@@ -33,6 +33,7 @@ class SearchSettings:
     out: Path = Path("reports")
     quiet: bool = False
     hyperband_factor: int = 3
+    keep_checkpoints: int | None = None  # after a session: keep the N best trials' weights, delete the rest
 
     def checked(self, unit: SearchUnit) -> SearchSettings:
         """Every user mistake in the settings, as a UserError, before anything is built or written."""
@@ -40,7 +41,8 @@ class SearchSettings:
             raise UserError(f"unknown strategy {self.strategy!r}; {closest_names(self.strategy, STRATEGIES)}")
         for name, value, least in (("--max-trials", self.max_trials, 1), ("--epochs", self.epochs, 1),
                                    ("--executions-per-trial", self.executions_per_trial, 1),
-                                   ("--enumerate-continuous", self.enumerate_continuous, 2)):
+                                   ("--enumerate-continuous", self.enumerate_continuous, 2),
+                                   ("--keep-checkpoints", self.keep_checkpoints, 0)):
             if value is not None and value < least:
                 raise UserError(f"{name} must be at least {least}. Received: {value}")
         if self.cv == 1 or self.cv < 0:

@@ -143,7 +143,11 @@ def load_unit(reference: str) -> SearchUnit:
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module  # dataclasses and pickling look modules up by name
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as error:  # the file's shape is the user's to fix (their code's own errors keep a traceback)
+            raise UserError(f"{error.filename or path}:{error.lineno}: {error.msg}; a search file defines DATASET, "
+                            "OBJECTIVE and build(hp, data): see tuning/mlp_heart.py") from None
         return _from_module(module, str(path.resolve()), path.stem.replace("_", "-"))
     from kerasdl import search_units
 

@@ -1,0 +1,216 @@
+"""Resuming a run killed hard (`kill -9`, power loss, out of memory) from its `.partial` folder.
+
+The harness rewrites run.json, history.csv and predictions.npz after every fold, so an abandoned
+`.partial` folder holds every fold that finished. `kerasdl run NAME --resume RUN_DIR|last` reopens
+that folder (same run id, same seed and mode), keeps what finished and runs only the rest; a fold
+killed in the middle of its Keras fit goes on from its last finished epoch through
+`keras.callbacks.BackupAndRestore`, whose backup lives in the fold's log folder. Every variant is
+seeded on its own, so the resumed record has the same metrics as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kerasdl import runs
+from kerasdl.errors import UserError
+
+__all__ = ["Resumed", "backup_callback", "find_partial", "splice_fit"]
+
+_BEFORE = "epochs_before_backup.json"  # in the backup folder: epochs logged before the last restart
+# Above this many weights a per-epoch backup (weights + optimizer state, rewritten every epoch) costs
+# more disk time than a resume saves; such fits restart from their first epoch instead.
+MAX_BACKUP_PARAMETERS = 25_000_000
+# Writing weights and optimizer state every epoch costs 40-75 ms, more than a small model's epoch
+# (benchmarks/harness_overhead.py: harness 2.25× faster than bare fit without it, 1.37× with it). So a
+# backup is written at most every BACKUP_INTERVAL_S seconds of a fit: a fit killed hard loses at most
+# that much training. 0 backs up every epoch (the resume tests use it).
+BACKUP_INTERVAL_S = float(os.environ.get("KERASDL_BACKUP_INTERVAL_S", "10"))
+
+
+def find_partial(reference: str | Path, out: Path | str, experiment: str) -> Path:
+    """The folder to resume: a path (a `.partial` folder or an interrupted run), or `last`."""
+    if str(reference) == "last":
+        found = [p for p in runs.list_abandoned(out) if p.parent.name == experiment]
+        if not found:
+            raise UserError(f"no abandoned run of {experiment!r} to resume under {Path(out) / experiment}; "
+                            "`kerasdl report --out FOLDER` lists the abandoned runs of every experiment")
+        return found[0]
+    path = Path(reference)
+    if not (path / "run.json").is_file():
+        raise UserError(f"--resume {reference}: no run.json in that folder; pass a `.<run-id>.partial` folder "
+                        "that `kerasdl report` lists as abandoned, or `--resume last`")
+    if path.parent.name != experiment:
+        raise UserError(f"--resume {reference} is a run of {path.parent.name!r}, not of {experiment!r}")
+    if not path.name.endswith(".partial"):
+        record = runs.load_record(path)
+        if record.get("status") != "interrupted":
+            raise UserError(f"--resume {reference}: that run is {record.get('status')!r}, not interrupted or "
+                            "abandoned; there is nothing to resume")
+        # An interrupted (Ctrl-C, SIGTERM) run goes back to being in progress under its own id.
+        partial = path.parent / f".{path.name}.partial"
+        path.rename(partial)
+        return partial
+    return path
+
+
+def _float_or_text(value: str) -> Any:
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _history(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    rows = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            parsed: dict[str, Any] = {"variant": row.pop("variant"), "fold": int(row.pop("fold")),
+                                      "epoch": int(row.pop("epoch"))}
+            parsed.update({k: _float_or_text(v) for k, v in row.items() if v not in ("", None)})
+            rows.append(parsed)
+    return rows
+
+
+class Resumed:
+    """What an abandoned run already finished, handed to the runner variant by variant and fold by fold."""
+
+    def __init__(self, partial: Path) -> None:
+        self.run_dir = runs.RunDir.reopen(partial)
+        try:
+            self.record = runs.load_record(partial)
+            self.rows = _history(partial / "history.csv")
+            with np.load(partial / "predictions.npz", allow_pickle=False) as npz:
+                self.predictions = {key: npz[key] for key in npz.files}
+        except (OSError, ValueError, KeyError) as error:
+            self.run_dir.release()
+            raise UserError(f"cannot resume {partial}: its files are damaged ({error}); start a new run") from None
+        self.entries = {v.get("name"): v for v in self.record.get("variants", []) if isinstance(v, dict)}
+
+    @property
+    def seed(self) -> int:
+        return int(self.record.get("seed", 0))
+
+    @property
+    def quick(self) -> bool:
+        return bool(self.record.get("quick", False))
+
+    def _restore(self, runner: Any, name: str, folds: set[int] | None) -> None:
+        runner.history_rows.extend(r for r in self.rows
+                                   if r["variant"] == name and (folds is None or r["fold"] in folds))
+        for key, value in self.predictions.items():  # keys are <variant>/fold<i>/<array>
+            head, fold_text, _what = key.rsplit("/", 2)
+            if head == name and (folds is None or int(fold_text.removeprefix("fold")) in folds):
+                runner.predictions[key] = value
+
+    def finished_variant(self, name: str, runner: Any) -> dict[str, Any] | None:
+        """The recorded entry of a variant that ended (completed, diverged or failed), its rows restored."""
+        entry = self.entries.get(name)
+        if entry is None or not entry.get("timings") or entry.get("status") == "interrupted":
+            return None
+        self._restore(runner, name, None)
+        return entry
+
+    def finished_fold(self, name: str, fold: int, runner: Any) -> dict[str, Any] | None:
+        """A fold of an unfinished variant that was scored before the crash, its rows restored."""
+        entry = self.entries.get(name) or {}
+        for done in entry.get("folds") or []:
+            if done.get("fold") == fold and done.get("status") == "completed" and "metrics" in done:
+                self._restore(runner, name, {fold})
+                return done
+        return None
+
+    def started(self) -> str | None:
+        return self.record.get("started")
+
+
+# -- inside one Keras fit -------------------------------------------------------------------------------
+def backup_callback(backup_dir: Path, csv_log: Path, note: dict[str, Any]):
+    """keras.callbacks.BackupAndRestore that never stops a fit it cannot back up, and remembers the epochs
+    logged before a restart (CSVLogger rewrites its file when fit starts again) in `note`.
+
+    Put it before the CSVLogger in the callback list: it must read the log before it is rewritten.
+    """
+    import keras
+
+    class _Backup(keras.callbacks.BackupAndRestore):
+        _last_save = 0.0
+
+        def _save_model(self):
+            # Keras's own epoch hook updates its epoch counter, then saves; only the saving is throttled.
+            now = time.monotonic()
+            if now - self._last_save >= BACKUP_INTERVAL_S:
+                super()._save_model()
+                self._last_save = now
+
+        def on_train_begin(self, logs=None):
+            self._last_save = time.monotonic()
+            try:
+                if self.model.count_params() > MAX_BACKUP_PARAMETERS:
+                    note["backup_error"] = f"no mid-fit backup: more than {MAX_BACKUP_PARAMETERS:,} weights"
+                    return
+            except ValueError:  # not built yet (built by fitting): small enough to find out later
+                pass
+            if not (Path(self._weights_path).is_file() and self.model.built):
+                return  # nothing to restore (Keras would refuse a model built by fitting)
+            try:
+                super().on_train_begin(logs)
+            except Exception as error:  # noqa: BLE001 - a backup half-written by the crash: start the fold afresh
+                note["restore_error"] = f"{type(error).__name__}: {error}"
+                self.model._initial_epoch = 0
+                return
+            restored = int(getattr(self.model, "_initial_epoch", 0) or 0)
+            before = Path(self.backup_dir) / _BEFORE
+            rows = json.loads(before.read_text(encoding="utf-8")) if before.is_file() else []
+            seen = {r["epoch"] for r in rows}
+            if csv_log.is_file():
+                with open(csv_log, encoding="utf-8", newline="") as handle:
+                    for row in csv.DictReader(handle):
+                        epoch = int(row.pop("epoch"))
+                        if epoch < restored and epoch not in seen:
+                            rows.append({"epoch": epoch, **{k: float(v) for k, v in row.items() if v}})
+            rows = sorted((r for r in rows if r["epoch"] < restored), key=lambda r: r["epoch"])
+            runs.atomic_write(before, json.dumps(rows))
+            note.update(from_epoch=restored, rows=rows)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if "backup_error" in note:
+                return
+            try:
+                super().on_epoch_end(epoch, logs)
+            except Exception as error:  # noqa: BLE001 - e.g. a model whose weights cannot be saved as .h5
+                note["backup_error"] = f"{type(error).__name__}: {error}"  # stop trying; the fit goes on
+
+    return _Backup(str(backup_dir))
+
+
+def splice_fit(result: Any, note: dict[str, Any] | None, *, variant: str, fold: int, monitor: str | None,
+               lower_is_better: bool) -> None:
+    """A fold resumed inside its fit: number its epochs from where the backup left off, put the epochs
+    logged before the crash in front, and recount epochs_run and best_epoch over the whole fit."""
+    if note and (problem := note.get("backup_error") or note.get("restore_error")):
+        result.entry["backup"] = problem  # why this fit could not be (or was not) resumed mid-way
+    if not note or not note.get("from_epoch"):
+        return
+    start = note["from_epoch"]
+    for row in result.history:
+        row["epoch"] += start
+    earlier = [{"variant": variant, "fold": fold, **{k: v for k, v in r.items() if k != "epoch"},
+                "epoch": r["epoch"] + 1} for r in note["rows"]]
+    result.history[:0] = earlier
+    entry = result.entry
+    entry["epochs_run"] = len(result.history)
+    entry["resumed_from_epoch"] = start
+    values = [r.get(monitor) for r in result.history] if monitor else []
+    if values and entry.get("best_epoch") is not None and all(isinstance(v, float) for v in values):
+        pick = np.nanargmin if lower_is_better else np.nanargmax
+        entry["best_epoch"] = int(pick(np.asarray(values, dtype=float))) + 1
