@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from kerasdl.harness import Analysis, Experiment, Variant
-from kerasdl.report.sections import Section, Table, Text
+from kerasdl.report.sections import Finding, Section, Table, Text
 from kerasdl.report.study_helpers import labels, metric, number, overlaid_curves
 
 NAME = "batch-norm"
@@ -103,6 +103,28 @@ def _story(rows: dict[str, dict[str, Any]], names: dict[str, str], chance: float
     return "\n\n".join(parts)
 
 
+LOSS_FIGURE = "Validation loss per epoch"
+
+
+def _finding(rows: dict[str, dict[str, Any]]) -> Finding:
+    """004:644 (BN stabilises and speeds up learning) against test accuracy and epochs to a validation
+    loss of 0.5 per placement and learning rate."""
+    def result(placement: str | None, lr: float) -> str:
+        row = rows.get(_name(placement, lr))
+        if row is None:
+            return "not run"
+        accuracy = number(row["accuracy"]) if math.isfinite(row["accuracy"]) else f"no result ({row['status']})"
+        return f"{accuracy} ({row['epochs_to_target'] or 'never'})"
+
+    answer = "; ".join(f"learning rate {lr:g}: " + ", ".join(f"{text} {result(p, lr)}" for p, text in PLACEMENTS)
+                       for lr in LEARNING_RATES)
+    return Finding(title="Does batch normalization stabilise and speed up training?",
+                   claim="Batch Normalization helps to stabilize, reduction in risk of overfitting and speed up the "
+                         "learning process", notes_ref="004:644",
+                   answer=f"Test accuracy (epochs to a validation loss of 0.5) with plain SGD — {answer}.",
+                   figure=LOSS_FIGURE)
+
+
 def analyze(analysis: Analysis) -> list[Section]:
     import numpy as np
 
@@ -124,7 +146,8 @@ def analyze(analysis: Analysis) -> list[Section]:
     table = [[names[n], r["bn"], r["lr"], r["parameters"], r["best_val_loss"], r["epochs_to_target"],
               r["seconds_per_epoch"], r["accuracy"], r["status"]] for n, r in rows.items()]
     return [
-        overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
+        _finding(rows),
+        overlaid_curves(analysis, title=LOSS_FIGURE, log_y=True,
                         caption="Plain SGD, batch 32; left to run all epochs (no early stopping)."),
         overlaid_curves(analysis, title="Validation accuracy per epoch", key="val_accuracy",
                         y_label="validation accuracy"),

@@ -20,7 +20,7 @@ from typing import Any
 
 from kerasdl.harness import Analysis, Experiment, Variant
 from kerasdl.probes import error_rates
-from kerasdl.report.sections import Lines, Section, Table, Text
+from kerasdl.report.sections import Finding, Lines, Section, Table, Text
 from kerasdl.report.study_helpers import fold_probes, labels, metric, number
 
 NAME = "capacity"
@@ -193,6 +193,29 @@ def _story(found, names, sweeps, best_error, best_loss, region, n_train, n_val) 
     return "\n\n".join(parts)
 
 
+ERROR_FIGURE = "Training and validation error against model size"
+
+
+def _finding(found, names, best_error, region) -> Finding:
+    """001:194-195 (low capacity cannot fit the training set, high capacity memorises it) against the
+    regions this run measured."""
+    def listed(kind: str) -> str:
+        chosen = sorted((n for n, r in region.items() if r == kind), key=lambda n: found[n]["parameters"])
+        return ", ".join(f"{names[n]} (training error {number(found[n]['train_error'])}, validation error "
+                         f"{number(found[n]['val_error'])})" for n in chosen) or "none"
+
+    if best_error is None:
+        answer = "No model finished, so this run cannot answer."
+    else:
+        answer = (f"Underfitting: {listed('underfitting')}. Overfitting (validation loss significantly above the "
+                  f"best of its sweep): {listed('overfitting')}. Lowest validation error: {names[best_error]} with "
+                  f"{number(found[best_error]['val_error'])} ({found[best_error]['parameters']:,} parameters).")
+    return Finding(title="Too little and too much capacity",
+                   claim="Model with Low capacity struggles to fit training set. A High capacity model can overfit "
+                         "by memorizing properties of training set not useful on test set",
+                   notes_ref="001:194-195", answer=answer, figure=ERROR_FIGURE)
+
+
 def analyze(analysis: Analysis) -> list[Section]:
     record = analysis.record
     names = labels(record)
@@ -208,7 +231,8 @@ def analyze(analysis: Analysis) -> list[Section]:
              found[n]["val_error"], found[n]["val_error"] - found[n]["train_error"], found[n]["train_loss"],
              found[n]["val_loss"], 1 - metric(record, n, "accuracy"), region.get(n, "")] for n in order]
     return [
-        Lines(title="Training and validation error against model size",
+        _finding(found, names, best_error, region),
+        Lines(title=ERROR_FIGURE,
               x_label="log10(number of parameters)", y_label="error rate (1 − accuracy)",
               series=_series(found, sweeps["width"], width_label, "error")
               + _series(found, sweeps["depth"], depth_label, "error"),

@@ -21,7 +21,7 @@ from typing import Any
 
 from kerasdl.harness import Analysis, Experiment, Variant
 from kerasdl.probes import activation_statistics
-from kerasdl.report.sections import Lines, Section, Table, Text
+from kerasdl.report.sections import Finding, Lines, Section, Table, Text
 from kerasdl.report.study_helpers import fold_probes, labels, metric, number, overlaid_curves
 
 NAME = "initializers"
@@ -125,6 +125,26 @@ def _describe(name: str, label: str, activation: str, init: list[dict], trained:
     return text
 
 
+SPREAD_FIGURE = "Activation spread per hidden layer at initialisation"
+
+
+def _finding(record: dict[str, Any], names: dict[str, str]) -> Finding:
+    """001:3119 (zero or badly scaled random weights give a vanishing or exploding signal; Xavier for
+    tanh mitigates it) against each scheme's last-layer spread at initialisation and its accuracy."""
+    parts = []
+    for name, label in names.items():
+        init = _layer_stats(record, name, "at_init")
+        if init:
+            parts.append(f"{label} {number(init[-1]['std'])} → accuracy {number(metric(record, name, 'accuracy'))}")
+    return Finding(title="Zeros and badly scaled weights against Glorot and He",
+                   claim="Two basic options are to set weights to zero or to randomize them. However, this can "
+                         "result in a vanishing or exploding gradient",
+                   notes_ref="001:3119",
+                   answer=f"Std of the last hidden layer's output at initialisation, then test accuracy: "
+                          f"{'; '.join(parts) or 'no variant finished'}.",
+                   figure=SPREAD_FIGURE)
+
+
 def analyze(analysis: Analysis) -> list[Section]:
     import numpy as np
 
@@ -162,10 +182,11 @@ def analyze(analysis: Analysis) -> list[Section]:
     if zero_spread:
         caption += f" Not drawable on a log axis (std exactly 0): {', '.join(zero_spread)}."
     return [
+        _finding(record, names),
         overlaid_curves(analysis, title="Validation loss per epoch", log_y=True,
                         caption="Digits validation split; same network, optimiser and data order for "
                                 "every variant, only the initial weights differ."),
-        Lines(title="Activation spread per hidden layer at initialisation", x_label="hidden layer",
+        Lines(title=SPREAD_FIGURE, x_label="hidden layer",
               y_label="std of the layer's output", log_y=True, series=spread_series, caption=caption),
         Lines(title="Outputs where the activation is flat (no local gradient), per hidden layer, at initialisation",
               x_label="hidden layer", y_label="share of outputs", series=flat_series,

@@ -17,13 +17,16 @@ import pytest
 from kerasdl.errors import UserError
 from kerasdl.report import render_index, render_run
 
+# The page answers first: these records state no Finding, so the report generates one from the best
+# variant by the headline metric, drawing the task's figure that shows a whole run inside it (the ROC
+# curves; predicted vs actual for regression); the description follows as "About this study". Then the
+# study's own sections (none here), then the generic sections.
+OPENING = ["What this run found", "About this study"]
 RUN_SECTIONS = {
-    "binary": ["Overview", "Dataset", "Metrics", "Confusion matrices", "ROC and PR curves", "Threshold sweep",
+    "binary": ["Run", "Dataset", "Metrics", "Confusion matrices", "Threshold sweep",
                "Learning curves", "Models", "Environment"],
-    "multiclass": ["Overview", "Dataset", "Metrics", "Confusion matrices", "ROC and PR curves",
-                   "Learning curves", "Models", "Environment"],
-    "regression": ["Overview", "Dataset", "Metrics", "Predicted vs actual", "Learning curves", "Models",
-                   "Environment"],
+    "multiclass": ["Run", "Dataset", "Metrics", "Confusion matrices", "Learning curves", "Models", "Environment"],
+    "regression": ["Run", "Dataset", "Metrics", "Learning curves", "Models", "Environment"],
 }
 # 3 confusion matrices (the diverged variant has 2 of 3 folds) + ROC + PR + 2 Keras learning curves
 SVG_COUNT = {"binary": 7, "multiclass": 7, "regression": 5}  # regression: 3 scatter/residual figures + 2
@@ -58,7 +61,7 @@ def test_render_run_writes_report_html_atomically(fake_run_dir):
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_every_task_renders_its_sections_in_order(fake_run_dir, task):
     _, html = _render(fake_run_dir, task)
-    assert _h2_headings(html) == RUN_SECTIONS[task]
+    assert _h2_headings(html) == OPENING + RUN_SECTIONS[task]
     for anchor in re.findall(r'<a href="#([^"]+)"', html):  # the sticky header's links all land somewhere
         assert f'id="{anchor}"' in html
 
@@ -216,12 +219,16 @@ def test_unparsable_run_json_is_a_user_error(tmp_path):
 
 
 # --------------------------------------------------------------------------- study sections
-def test_study_sections_render_in_order_between_results_and_models(fake_run_dir):
+def test_study_sections_render_in_order_after_the_findings_and_before_the_generic_sections(fake_run_dir):
     run_dir, html = _render(fake_run_dir, "binary", sections=True)
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     titles = [section["title"].replace("<b>&\"'", "&lt;b&gt;&amp;&#34;&#39;") for section in record["sections"]]
     headings = _h2_headings(html)
-    assert headings == RUN_SECTIONS["binary"][:-2] + titles + ["Models", "Environment"]
+    # the generated finding shows the study's first figure ("Gradient norm per layer") inside it, once
+    assert titles[1] == "Gradient norm per layer"
+    generic = RUN_SECTIONS["binary"][:4] + ["ROC and PR curves"] + RUN_SECTIONS["binary"][4:]  # not moved here
+    assert headings == OPENING + titles[:1] + titles[2:] + generic
+    assert html.index("Gradient norm per layer") < html.index('id="about"')
     # lines, bars, images, boundaries, images with boxes, heatmap, scatter, histogram
     assert html.count("<svg") == SVG_COUNT["binary"] + 8
     table = html.split('<table class="study-table">')[1].split("</table>")[0]
@@ -259,7 +266,7 @@ def test_figures_from_different_keys_share_no_ids():
 def test_only_matplotlib_svg_is_marked_safe():
     templates = Path(__file__).resolve().parents[1] / "kerasdl" / "report" / "templates"
     uses = [m for path in templates.glob("*.j2") for m in re.findall(r"\{\{[^}]*\|\s*safe[^}]*\}\}", path.read_text())]
-    assert uses == ["{{ svg|safe }}"]
+    assert set(uses) == {"{{ svg|safe }}"} and len(uses) == 2  # figure() and spark() in macros.html.j2
     # The one other Markup: inline_code, which escapes its text first (tested below).
     uses = {path.name: path.read_text().count("Markup(") for path in templates.parent.glob("*.py")}
     assert {name: n for name, n in uses.items() if n} == {"templating.py": 1}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kerasdl.report import render_index, render_run
+from kerasdl.report.compare import render_compare_runs
 
 pytestmark = pytest.mark.browser
 
@@ -125,7 +126,7 @@ def test_index_renders_and_links_to_reports(browser, fake_run_dir):
     watched = _Watched(browser)
     try:
         watched.open(render_index(out))
-        links = watched.page.locator("table.runs a")
+        links = watched.page.locator('table.runs a[href$="report.html"]')
         assert links.count() == 2
         for i in range(links.count()):
             href = links.nth(i).evaluate("a => a.href")  # resolved by the browser
@@ -152,6 +153,67 @@ def test_task_sections_render_cleanly(browser, task_run_dir, task, shape):
         for i in range(figures.count()):
             assert figures.nth(i).is_visible()
         assert watched.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        watched.assert_clean()
+    finally:
+        watched.page.close()
+
+
+# --------------------------------------------------------------------------- issue 15: index, findings, compare
+def _no_sideways_scroll(watched: _Watched) -> bool:
+    return watched.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_index_contents_run_page_and_comparison_render_cleanly(browser, fake_run_dir, tmp_path):
+    """The notes' table of contents filled from the registered studies, a run page opening on its
+    finding (generic sections folded: six variants), and a comparison page; each loads without a
+    console error, shows its figures, fits a narrow screen and prints its folded sections."""
+    from test_report_pages import BARS, FINDING, registered_as, with_sections
+
+    older = registered_as(fake_run_dir("binary", n_variants=6), "regularization", seed=1)
+    newer = registered_as(with_sections(fake_run_dir("binary", n_variants=6), FINDING, BARS), "regularization", seed=0)
+    render_run(older), render_run(newer)
+    out = newer.parent.parent
+    render_index(out)
+    comparison = render_compare_runs([older, newer])
+    index = render_index(out)
+    watched = _Watched(browser)
+    try:
+        # the index: every topic of the notes, every registered study, the latest runs' headlines
+        watched.open(index)
+        toc = watched.page.locator("ol.toc > li")
+        assert toc.count() >= 9 and watched.page.locator("ol.toc a.todo").count() > 40
+        assert watched.page.get_by_text("kerasdl run heart-disease").is_visible()
+        spark = watched.page.locator("#study-regularization svg.spark")
+        assert spark.is_visible() and spark.bounding_box()["width"] > 50
+        assert _no_sideways_scroll(watched)
+        _screenshot(watched, tmp_path / "index.png")
+        watched.page.locator('#study-regularization a[href$="report.html"]').first.click()
+        watched.page.wait_for_load_state("load")
+        # the run page: the finding and its figure first, the generic sections folded
+        findings = watched.page.locator("#findings")
+        assert findings.locator("blockquote.claim").is_visible() and findings.locator("svg").is_visible()
+        assert findings.bounding_box()["y"] < watched.page.locator("#metrics").bounding_box()["y"]
+        assert not watched.page.locator("#metrics table.metrics").is_visible()  # folded
+        watched.page.locator("#metrics summary").click()  # opened without a script
+        assert watched.page.locator("#metrics table.metrics").is_visible()
+        _screenshot(watched, tmp_path / "report.png")
+        watched.page.emulate_media(media="print")  # printing shows the folded sections too
+        assert watched.page.locator("#models table.settings").first.is_visible()
+        assert not watched.page.locator("header.top nav").is_visible()
+        watched.page.emulate_media(media="screen")
+        watched.page.set_viewport_size({"width": 390, "height": 800})  # a phone
+        assert _no_sideways_scroll(watched)
+        _screenshot(watched, tmp_path / "report-narrow.png")
+        # the comparison page
+        watched.page.set_viewport_size({"width": 1280, "height": 900})
+        watched.open(comparison)
+        figures = watched.page.locator("figure svg")
+        assert figures.count() >= 3
+        for i in range(figures.count()):
+            assert figures.nth(i).is_visible()
+        assert watched.page.locator("table.differences").get_by_text("seed").is_visible()
+        assert _no_sideways_scroll(watched)
+        _screenshot(watched, tmp_path / "compare.png")
         watched.assert_clean()
     finally:
         watched.page.close()

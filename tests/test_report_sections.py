@@ -15,8 +15,8 @@ import sys
 import pytest
 
 from kerasdl.report import section_figures, study_sections
-from kerasdl.report.sections import (ROW_STATUSES, Bars, Boundaries, Heatmap, Histogram, Images, Lines, Scatter,
-                                     Section, SectionError, Table, Text, as_record, from_record)
+from kerasdl.report.sections import (ROW_STATUSES, Bars, Boundaries, Finding, Heatmap, Histogram, Images, Lines,
+                                     Scatter, Section, SectionError, Table, Text, as_record, from_record)
 
 _GRID = [-1.0, 0.0, 1.0]
 VALID = [
@@ -42,6 +42,8 @@ VALID = [
             diagonal=True),
     Histogram("Heights", series=[{"label": "generated", "values": [150.0, 149.0, 180.5, None]}], bins=5,
               x_label="cm", curves=[{"label": "N(150, 30)", "x": [100, 150, 200], "y": [0.003, 0.013, 0.003]}]),
+    Finding("What it found", claim="Does depth help?", notes_ref="001:915-919, 003:200",
+            answer="Yes: 0.91 against 0.84.", figure="Validation loss", caption="3 seeds"),
 ]
 
 
@@ -73,6 +75,10 @@ def test_every_section_round_trips_and_renders_without_a_note(section: Section):
     (lambda: Images("I", images=[{"pixels": [[[1, 2]]]}]), "of shape (1, 1, 2)"),
     (lambda: Boundaries("D", panels=[{"xs": [0, 1], "ys": [0], "z": [[0.5]]}]), "z of shape (len(ys), len(xs))"),
     (lambda: Text("X", body=None), "Text section 'X': expected body to be a string"),
+    (lambda: Finding("F", claim="", notes_ref="001:1", answer="a"), "expected claim to be a non-empty string"),
+    (lambda: Finding("F", claim="c", notes_ref="page 3", answer="a"), "Received: notes_ref='page 3'"),
+    (lambda: Finding("F", claim="c", notes_ref="001:1-2", answer=0.9), "answer to be a non-empty string"),
+    (lambda: Finding("F", claim="c", notes_ref="001:1", answer="a", figure=None), "figure to be the title"),
     (lambda: Images("I", images=[{"pixels": [[1]], "boxes": [{"box": [0, 0, 1]}]}]), "box=[x_min, y_min, x_max, y_max]"),
     (lambda: Images("I", images=[{"pixels": [[1]], "boxes": [{"box": [0, 0, 1, 1], "kind": "guess"}]}]),
      "box kind in ('true', 'predicted')"),

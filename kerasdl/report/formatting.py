@@ -127,6 +127,17 @@ def duration(seconds: Any) -> str:
     return f"{hours} h {rest // 60:02d} min"
 
 
+def file_size(size_bytes: Any) -> str:
+    """A byte count as "512 B", "3.4 MB"; "" when there is none (older records do not state it)."""
+    size = as_float(size_bytes)
+    if size is None or size < 0:
+        return ""
+    units, step = ("B", "KB", "MB", "GB", "TB"), 0
+    while size >= 1024 and step < len(units) - 1:
+        size, step = size / 1024, step + 1
+    return f"{size:.0f} B" if step == 0 else f"{size:.1f} {units[step]}"
+
+
 def parse_timestamp(text: Any) -> datetime | None:
     """An ISO 8601 time from the record as an aware datetime (naive ones are taken as UTC)."""
     if not isinstance(text, str) or not text:

@@ -1,9 +1,11 @@
 """The report of one run: collect what each section shows from the run record, then render it.
 
-Section order follows what a reader asks in turn: what ran and did it work, on which data, how
-good is each variant, where does it go wrong (the task's own sections: confusion, curves,
-thresholds, predicted vs actual, generated samples), how did training go, what exactly was the
-model, and on what machine.
+The page answers first: what the study found (its Finding sections, or an opening generated from
+the record), with the figure that shows it, then the study's own analysis. The generic sections
+follow in the order a reader asks: what ran and did it work, on which data, how good is each
+variant, where does it go wrong (the task's own sections: confusion, curves, thresholds, predicted
+vs actual, generated samples), how did training go, what exactly was the model, and on what
+machine; with many variants they are folded (`<details>`, no script).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import figures, prediction_sections
-from .formatting import duration, plain_value, timestamp
+from . import figures, findings, prediction_sections
+from .formatting import duration, file_size, mean_std, metric_title, plain_value, timestamp
 from .metric_tables import metrics_table, references_table
-from .ranking import headline_metric, variants_of
+from .ranking import best_variant, headline_metric, variants_of
 from .run_files import RunFiles, fold_entries, load_run
 from .study_sections import study_sections
 from .templating import render_page, write_page
@@ -52,6 +54,7 @@ def _overview(record: dict[str, Any], problems: list[str]) -> dict[str, Any]:
             ("Evaluation", how),
             ("Seed", plain_value(record.get("seed"))),
             ("Quick run", "yes (reduced data/epochs)" if record.get("quick") else "no"),
+            *([("Disk used", file_size(record["disk_bytes"]))] if file_size(record.get("disk_bytes")) else []),
         ],
         "error": str(record.get("error") or ""),
         "problems": problems,
@@ -161,33 +164,62 @@ def _models(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def _sections(predicted: list[dict[str, Any]], has_history: bool,
-              studies: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    sections = [("overview", "Overview"), ("dataset", "Dataset"), ("metrics", "Metrics")]
+def _sections(predicted: list[dict[str, Any]], has_history: bool, findings: list[dict[str, Any]],
+              studies: list[dict[str, Any]], description: str) -> list[tuple[str, str]]:
+    """The page's navigation, in page order: what the study found and its own analysis first, then
+    the generic sections every run has."""
+    sections = [("findings", "Findings")] if findings else []
+    sections += [("about", "About")] if findings and description else []
+    sections += [(study["anchor"], study["title"]) for study in studies]
+    sections += [("overview", "Run"), ("dataset", "Dataset"), ("metrics", "Metrics")]
     sections += [(section["anchor"], section["title"]) for section in predicted]
     if has_history:
         sections.append(("learning", "Learning curves"))
-    # The experiment's own analysis comes after the standard results, before the appendix-like
-    # model and environment tables, so a study is read where its results are.
-    sections += [(study["anchor"], study["title"]) for study in studies]
     sections += [("models", "Models"), ("environment", "Environment")]
     return sections
+
+
+def _headline_summary(variants: list[dict[str, Any]], headline: str | None) -> str:
+    """The folded metrics section's one line: how many variants and the best by the headline metric."""
+    text = f"{len(variants)} variant{'s' if len(variants) != 1 else ''}"
+    winner = best_variant(variants, headline)
+    if winner is not None and headline:
+        text += (f" · best {metric_title(headline)}: {winner.get('label') or winner.get('name')} "
+                 f"{mean_std((winner.get('metrics') or {}).get(headline))}")
+    return text
 
 
 def run_context(files: RunFiles) -> dict[str, Any]:
     """Everything run.html.j2 shows, as plain values (the template only lays it out).
 
-    The sections drawn from predictions are the ones the record's task names
-    (`Task.report_sections`), built by `prediction_sections.task_sections`.
+    The page answers first: the study's findings (kerasdl.report.findings), each with the one figure
+    that shows it, then the study's own sections, then the generic ones (run facts, dataset, metrics,
+    the task's sections from predictions — `Task.report_sections`, built by
+    `prediction_sections.task_sections` — learning curves, models, environment), folded when the run
+    has many variants.
     """
     record = files.record
     variants = variants_of(record)
     headline = headline_metric(record)
     has_keras = any(v.get("kind") != "sklearn" for v in variants)
-    studies = study_sections(record)
     predicted, notes = prediction_sections.task_sections(record, variants, files.predictions)
+    elsewhere = {"Metrics": "metrics", "Learning curves": "learning", "Dataset": "dataset",
+                 **{section["title"]: section["anchor"] for section in predicted}}
+    # the task's figure that best shows a whole run, for a study without figures of its own
+    preferred = ("curves", "regression", "samples", "confusion")
+    task_figures = [s["title"] for name in preferred for s in predicted if s["name"] == name]
+    found, studies = findings.findings(record, variants, headline, study_sections(record), elsewhere, task_figures)
+    # A finding that names one of the task's sections (ROC and PR curves, ...) draws it inside itself,
+    # so the figure that answers is on top even when the generic sections below are folded.
+    for finding in found:
+        section = next((s for s in predicted if s["anchor"] == finding["link"]), None)
+        finding["predicted"] = section
+        if section is not None:
+            predicted.remove(section)
+            finding["link"] = ""
+    overview = _overview(record, files.problems + notes)
     context: dict[str, Any] = {
-        "overview": _overview(record, files.problems + notes),
+        "overview": overview,
         "dataset": _dataset(record),
         "headline": headline,
         "metrics": metrics_table(variants, headline),
@@ -195,11 +227,14 @@ def run_context(files: RunFiles) -> dict[str, Any]:
         "variant_errors": [v for v in variants if v.get("error")],
         "models": _models(variants),
         "environment": [(str(k), plain_value(v)) for k, v in (record.get("environment") or {}).items()],
-        "sections": _sections(predicted, has_keras, studies),
+        "sections": _sections(predicted, has_keras, found, studies, overview["description"]),
+        "findings": found,
         "predicted": predicted,
         "studies": studies,
         "no_predictions": prediction_sections.NO_PREDICTIONS,
         "n_variants": len(variants),
+        "folded": len(variants) >= findings.FOLD_FROM,
+        "headline_summary": _headline_summary(variants, headline),
         # reports/<experiment>/<run-id>/report.html → reports/index.html, when there is one
         "index_href": "../../index.html" if (files.run_dir.parent.parent / "index.html").is_file() else None,
     }

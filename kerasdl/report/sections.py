@@ -17,11 +17,12 @@ from __future__ import annotations
 import abc
 import dataclasses
 import numbers
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 __all__ = ["ROW_STATUSES", "KINDS", "BOX_KINDS", "SectionError", "Section", "Table", "Lines", "Bars", "Images",
-           "Boundaries", "Heatmap", "Scatter", "Histogram", "Text", "from_record", "as_record"]
+           "Boundaries", "Heatmap", "Scatter", "Histogram", "Text", "Finding", "from_record", "as_record"]
 
 # A table row's status colours it in the report: the worked examples' verdicts.
 ROW_STATUSES = ("ok", "erratum", "mismatch", "info")
@@ -392,8 +393,42 @@ class Text(Section):
         return {"body": self.body}
 
 
+# A notes reference: "001:915-919", or several joined by commas ("001:2840-2891, 003:200-317"); a
+# file number of three digits, then a line or a line range.
+NOTES_REF = re.compile(r"\d{3}:\d+(-\d+)?(\s*,\s*\d{3}:\d+(-\d+)?)*")
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding(Section):
+    """What the study found, shown first on its page: `claim` the notes' question or claim (a short
+    quote), `notes_ref` where it is ("001:915-919"), `answer` one or two sentences with the measured
+    numbers, `figure` the title of the one section of the same report that shows it (optional)."""
+
+    claim: str
+    notes_ref: str
+    answer: str
+    figure: str = ""
+    kind: ClassVar[str] = "finding"
+
+    def _check(self) -> None:
+        for name in ("claim", "answer"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                self._fail(f"{name} to be a non-empty string", f"{name}={value!r}")
+        if not isinstance(self.notes_ref, str) or not NOTES_REF.fullmatch(self.notes_ref.strip()):
+            self._fail('notes_ref like "001:915-919" (file:line or file:first-last, several joined by commas)',
+                       f"notes_ref={self.notes_ref!r}")
+        if not isinstance(self.figure, str):
+            self._fail("figure to be the title of a section of the same report (a string) or empty",
+                       f"figure={self.figure!r}")
+
+    def _body(self) -> dict[str, Any]:
+        return {"claim": self.claim, "notes_ref": self.notes_ref.strip(), "answer": self.answer,
+                "figure": self.figure}
+
+
 _CLASSES: dict[str, type[Section]] = {cls.kind: cls for cls in (Table, Lines, Bars, Images, Boundaries, Heatmap,
-                                                                  Scatter, Histogram, Text)}
+                                                                  Scatter, Histogram, Text, Finding)}
 KINDS = tuple(_CLASSES)
 
 

@@ -110,6 +110,8 @@ def _drawn(kind: str, section: dict[str, Any], anchor: str) -> dict[str, Any]:
         return _table(section)
     if kind == "text":
         return {"paragraphs": _paragraphs(section.get("body"))}
+    if kind == "finding":  # laid out first on the page by run_page (with the figure it names)
+        return {key: str(section.get(key) or "") for key in ("claim", "notes_ref", "answer", "figure")}
     return {"svg": _figure(kind, section, key=anchor)}
 
 

@@ -88,6 +88,16 @@ class Task(abc.ABC):
 
         return DummyRegressor(strategy="mean")
 
+    def linear_estimator(self) -> Any:
+        """The simplest real model of the task (`kerasdl fit` puts it beside the network, so a user sees
+        whether the network earns its keep); None when the task has none."""
+        return None
+
+    def prepare_model(self, model: Any, y_train: Any) -> tuple[Any, dict[str, Any] | None]:
+        """The model a Keras variant trains on one fold, given that fold's training targets, and a note
+        for the fold's record of what was done (None: nothing). Default: the model as built."""
+        return model, None
+
     # -- predictions and scores -------------------------------------------------------------------
     def fit_target(self, y: np.ndarray) -> np.ndarray | None:
         """The target as a model is fitted on it (None for unsupervised tasks)."""

@@ -28,6 +28,11 @@ class _Classification(Task):
 
         return DummyClassifier(strategy="prior")  # the class prior: ROC AUC 0.5 by construction
 
+    def linear_estimator(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000)  # scikit-learn's defaults (L2, C = 1), enough iterations
+
     def estimator_scores(self, estimator: Any, x_test: np.ndarray, dataset) -> np.ndarray:
         proba = estimator.predict_proba(x_test)
         # A fold whose training rows miss a class yields fewer columns: put them where they belong.

@@ -37,6 +37,8 @@ class ForecastingTask(RegressionTask):
     description = "next value(s) of a series from a window of its past; MAE (headline), RMSE, per-step MAE"
     headline = "mae"
     report_sections = ("regression",)
+    # the series loaders already standardize on the training part and report both units (kerasdl.data.series)
+    standardize_target = False
 
     def output_units(self, dataset) -> int:
         shape = np.shape(dataset.target)

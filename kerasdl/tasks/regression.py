@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from kerasdl import metrics
 
 from .base import Task
+from .target_scaling import standardized_outputs
 
 __all__ = ["ReconstructionTask", "RegressionTask"]
 
@@ -24,8 +25,22 @@ class RegressionTask(Task):
     lower_is_better = metrics.LOWER_IS_BETTER
     report_sections = ("regression",)
 
+    #: standardize the target on each fold's training rows (see target_scaling: a regression network
+    #: otherwise spends its epochs learning the target's mean and spread)
+    standardize_target: ClassVar[bool] = True
+
     def compile_metrics(self) -> list[Any]:
         return ["mae"]
+
+    def linear_estimator(self) -> Any:
+        from sklearn.linear_model import LinearRegression
+
+        return LinearRegression()  # ordinary least squares on the same preprocessed columns
+
+    def prepare_model(self, model: Any, y_train: Any) -> tuple[Any, dict[str, Any] | None]:
+        if not self.standardize_target or y_train is None:
+            return model, None
+        return standardized_outputs(model, y_train)
 
     def scores(self, raw: Any) -> np.ndarray:
         return np.asarray(raw, dtype=np.float64).reshape(-1)
@@ -42,6 +57,7 @@ class ReconstructionTask(RegressionTask):
     headline = "mse"
     output_activation = "sigmoid"  # pixels live in [0, 1]
     report_sections = ()
+    standardize_target = False  # the sigmoid output already matches the pixels' [0, 1] range
 
     def output_units(self, dataset) -> int:
         return int(np.shape(dataset.target)[-1])  # pixels or channels: the target's last axis

@@ -39,6 +39,7 @@ from keras_tuner.engine.trial import TrialStatus
 from kerasdl import runs
 
 from . import _keras_tuner_private as private
+from . import hparams_log
 from .data import SearchData
 from .unit import SearchUnit
 
@@ -84,6 +85,10 @@ class UnitHyperModel(keras_tuner.HyperModel):
     def fit(self, hp, model, *args, **kwargs):
         if self.unit.has_fit:
             return self.unit.fit(hp, model, *args, **kwargs)
+        if len(args) == 2 and "validation_data" in kwargs:  # a trial's fold arrays: the harness's fast feed
+            from kerasdl.harness.feeding import fit_arrays
+
+            return fit_arrays(model, *args, batch_size=self.unit.batch_size, **kwargs)
         return model.fit(*args, batch_size=self.unit.batch_size, **kwargs)
 
     def declare_hyperparameters(self, hp):
@@ -221,12 +226,20 @@ class SearchTuner(keras_tuner.Tuner):
                 raise
             raise TooManyFailedTrials(str(error).strip().splitlines()[0]) from error
         outcome = self._outcome
+        hparams_log.record_trial(self.project_dir, self.oracle, trial, outcome)  # TensorBoard's HParams dashboard
         if outcome.get("status") == "completed":
             self._say(f"trial {trial.trial_id} completed: {self.oracle.objective.name} {outcome['objective']:.4f} "
-                      f"(best epoch {outcome.get('best_epoch')}, {outcome['duration_s']:.1f} s)")
+                      f"(best epoch {outcome.get('best_epoch')}, {outcome['duration_s']:.1f} s){self._best_so_far()}")
         else:
             self._say(f"trial {trial.trial_id} {outcome.get('status', 'failed').upper()}: "
                       f"{_short(outcome.get('error') or trial.message or 'no message')}")
+
+    def _best_so_far(self) -> str:
+        """'; best so far 0.8123 (trial 2)': the oracle's best finished trial, this one included."""
+        best = self.oracle.get_best_trials(1)
+        if not best or best[0].score is None:
+            return ""
+        return f"; best so far {best[0].score:.4f} (trial {best[0].trial_id})"
 
     def _of(self, trial_id: str) -> str:
         """The "[3/12]" after a trial id: keras-tuner numbers trials from 0 in the order it creates them."""
