@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import os
 import re
@@ -20,6 +21,9 @@ from kerasdl.errors import UserError
 __all__ = ["main"]
 
 _FIT_SETTINGS = ("epochs", "batch_size", "learning_rate", "optimizer", "patience", "loss")
+# `kerasdl fit`'s own defaults, measured on the bundled tabular sets (README, "kerasdl fit"): small tables
+# give a few batches per epoch, so the harness's 50 epochs stop most fits before they converge.
+_FIT_DEFAULTS = {"epochs": 300, "patience": 20, "learning_rate": 1e-3}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("name", help="experiment name (see `kerasdl list experiments`) or the path of your own "
                                   "experiment script (PATH.py with experiment())")
     _add_run_options(run)
+    run.add_argument("--dataset", metavar="NAME", help="run the study on another fitting dataset (a registered "
+                     "name or your CSV file); the error lists the compatible ones")
+    run.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
+                     help="an option of that dataset (repeatable), e.g. target=outcome for a CSV, limit=5000")
+    run.add_argument("--download", action="store_true",
+                     help="first download the keras.datasets set the run needs if it is not cached")
 
     fit = sub.add_parser("fit", help="train one builder on your own CSV file and write a report")
     fit.add_argument("builder", help="builder name (see `kerasdl list builders`)")
@@ -54,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                           "multi-word texts); its vocabulary is adapted on the training rows only")
     fit.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                      help="builder hyperparameter or fit setting (epochs, batch_size, learning_rate, "
-                          "optimizer, patience, loss); repeatable, e.g. --hp units=[64,32] --hp epochs=50")
+                          "optimizer, patience, loss; defaults epochs=300 patience=20 learning_rate=0.001, "
+                          "Adam, batch_size=32); repeatable, e.g. --hp units=[64,32] --hp epochs=50")
     fit.add_argument("--api", choices=["sequential", "functional"], default="sequential")
     fit.add_argument("--cv", type=int, default=0, metavar="K",
                      help="stratified K-fold cross-validation instead of one holdout split")
@@ -67,7 +78,17 @@ def _parser() -> argparse.ArgumentParser:
 
     datasets = sub.add_parser("datasets", help="list datasets, their size and whether they are available offline")
     datasets.add_argument("--json", action="store_true", help="machine-readable output")
+    datasets.add_argument("--download", nargs="+", metavar="NAME", help="download these keras.datasets sets "
+                          "(mnist, fashion-mnist, cifar10, imdb, reuters) into the Keras cache, hash-checked")
     _add_tune_parser(sub)
+    compare = sub.add_parser("compare", help="several runs side by side: metrics, curves and what differs")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders (reports/<experiment>/<run-id>) or "
+                         "run ids under --out; the first is the reference")
+    compare.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    browse = sub.add_parser("open", help="open the reports index, or one run's or search's report, in the browser")
+    browse.add_argument("run_dir", nargs="?", type=Path, help="a run or search folder (or an .html page); "
+                        "default: the index of --out")
+    browse.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     return parser
 
 
@@ -96,11 +117,17 @@ def _add_tune_parser(sub) -> None:
     tune.add_argument("--workers", type=int, default=0, metavar="K",
                       help="one chief and K worker processes on this machine (keras-tuner's gRPC mode)")
     tune.add_argument("--port", type=int, help="with --workers: the oracle's port (default: a free one)")
+    tune.add_argument("--threads", type=int, metavar="T", help="TensorFlow threads per worker (default with --workers: "
+                      "cores ÷ K, so that workers do not fight over the cores)")
     tune.add_argument("--timeout", type=float, metavar="SECONDS",
                       help="with --workers: stop every process after this long")
     tune.add_argument("--role", choices=["chief", "worker"], help="one process of a search over several machines")
     tune.add_argument("--oracle", metavar="HOST:PORT", help="with --role: where the chief listens")
     tune.add_argument("--tuner-id", help="with --role worker: this worker's id (default worker-<pid>)")
+    tune.add_argument("--oracle-timeout", type=float, metavar="SECONDS",
+                      help="with --role worker: give up when the chief does not answer for this long (default 30)")
+    tune.add_argument("--keep-checkpoints", type=int, metavar="N",
+                      help="after the search, keep the weights of the N best trials only (default: all)")
     tune.add_argument("--stdin-control", action="store_true", help=argparse.SUPPRESS)  # set by the launcher
     tune.add_argument("--quick", action="store_true", help="smoke-sized search: fewer rows, 1-2 epochs per trial")
     tune.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -116,7 +143,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                         help="do not write TensorBoard logs")
     parser.add_argument("--checkpoint", action="store_true",
-                        help="also keep each fold's best model (ModelCheckpoint) and a mid-fit backup")
+                        help="also keep each fold's best model (ModelCheckpoint); the mid-fit backup that "
+                        "--resume uses is always on")
+    parser.add_argument("--distribute", choices=["mirrored", "multiworker"],
+                        help="train with tf.distribute: mirrored (this machine's GPUs) or multiworker (hosts in "
+                        "TF_CONFIG; the chief writes the record)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run killed hard or interrupted: its "
+                        "`.partial` folder (`kerasdl report` lists them), its folder, or `last`")
 
 
 # -- commands ---------------------------------------------------------------------------------------
@@ -154,12 +187,16 @@ def _cmd_list(args) -> int:
 def _cmd_datasets(args) -> int:
     from kerasdl import data
 
+    if getattr(args, "download", None):  # `kerasdl list datasets` has no --download
+        from kerasdl.data import downloads
+
+        return downloads.main(args.download)
     rows = [d.as_dict() for d in data.available()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        row["offline"] = "yes" if row["offline"] else "no (not cached)"
+        row["offline"] = "yes" if row["offline"] else "no (not cached: kerasdl datasets --download NAME)"
         row["n_samples"] = row["n_samples"] if row["n_samples"] is not None else "?"
     _print_table(rows, ["name", "task", "n_samples", "origin", "offline"])
     return 0
@@ -169,17 +206,22 @@ def _run_and_report(experiment, args) -> int:
     from kerasdl import environment, harness, report
 
     environment.import_tensorflow_quietly()
+    if getattr(args, "distribute", None):  # tf.distribute for every Keras variant (kerasdl/harness/distribute.py)
+        experiment = dataclasses.replace(experiment, distribute=args.distribute)
     try:
         record = harness.run(experiment, quick=args.quick, seed=args.seed, out=args.out, quiet=args.quiet,
-                             tensorboard=args.tensorboard, checkpoint=args.checkpoint)
+                             tensorboard=args.tensorboard, checkpoint=args.checkpoint, resume=args.resume)
     except KeyboardInterrupt:
         latest = max(Path(args.out, experiment.name).glob("*/run.json"), default=None,
                      key=lambda p: p.stat().st_mtime)
         if latest is not None:
             report.render_run(latest.parent)
             report.render_index(args.out)
-        print(f"\ninterrupted; the record so far is in {latest.parent if latest else args.out}", file=sys.stderr)
+        print(f"\ninterrupted; the record so far is in {latest.parent if latest else args.out}"
+              + (f" (`--resume {latest.parent}` runs the rest)" if latest else ""), file=sys.stderr)
         return 130
+    if not harness.distribute.writes_output(experiment):  # a non-chief worker of a multi-worker run
+        return 0 if record.status != "failed" else 1
     page = report.render_run(record.path)
     report.render_index(args.out)
     for variant in record.data["variants"]:
@@ -193,10 +235,13 @@ def _run_and_report(experiment, args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from kerasdl import experiments
+    from kerasdl import experiments, user_experiment
+    from kerasdl.discovery import is_path
 
-    module = experiments.load_module(args.name)
-    return _run_and_report(module.experiment(), args)
+    module = experiments.load_module(args.name) if not is_path(args.name) else user_experiment.load(args.name)
+    from kerasdl import study_data  # --dataset, --dataset-option, --download
+
+    return _run_and_report(study_data.experiment_from_arguments(module, args), args)
 
 
 def _parse_hp(items: list[str]) -> dict:
@@ -218,7 +263,7 @@ def _cmd_fit(args) -> int:
     from kerasdl.harness import Experiment, Variant
 
     hyper = _parse_hp(args.hp)
-    settings = {k: hyper.pop(k) for k in _FIT_SETTINGS if k in hyper}
+    settings = {**_FIT_DEFAULTS, **{k: hyper.pop(k) for k in _FIT_SETTINGS if k in hyper}}
     models.get(args.builder)
     # The file first: reading it needs no TensorFlow, so its mistakes are reported in a blink.
     dataset = data.load_csv(args.data, args.target, task=args.task, seed=args.seed, text=args.text)
@@ -226,7 +271,11 @@ def _cmd_fit(args) -> int:
         _text_settings(args, dataset, hyper)
     models.check(args.builder, args.api, hyper, settings=_FIT_SETTINGS)
     variants = [Variant(args.builder, builder=args.builder, api=args.api, hyperparameters=hyper, **settings)]
-    variants.append(Variant("dummy", estimator=tasks.get(dataset.task).dummy_estimator(), label="Dummy baseline"))
+    task = tasks.get(dataset.task)
+    linear = task.linear_estimator() if "text_column" not in dataset.extras else None  # word ids: not linear inputs
+    if linear is not None:
+        variants.append(Variant("linear", estimator=linear, label=f"{type(linear).__name__} baseline"))
+    variants.append(Variant("dummy", estimator=task.dummy_estimator(), label="Dummy baseline"))
     safe_stem = runs.safe_name(dataset.name, "data")
     experiment = Experiment(
         name=f"fit-{args.builder}-{safe_stem}", dataset=dataset, variants=variants,
@@ -256,6 +305,8 @@ def _cmd_report(args) -> int:
 
     if args.run_dir is not None:
         search = is_search(args.run_dir)
+        if not search:
+            runs.refuse_damaged(args.run_dir)  # one line naming the file and what is wrong with it
         page = report.render_search(args.run_dir) if search else report.render_run(args.run_dir)
         print(f"report: {page.resolve()}")
         # runs live in <out>/<experiment>/<run>, searches in <out>/tuning/<unit>/<strategy>
@@ -263,11 +314,24 @@ def _cmd_report(args) -> int:
     else:
         out = args.out
         for run_dir in runs.list_runs(out):
+            if runs.damaged(run_dir):
+                runs.warn_skipped(run_dir, runs.damaged(run_dir))
+                continue
             report.render_run(run_dir)
+        for partial in runs.list_abandoned(out):
+            print(f"abandoned: {partial} (killed before it finished); `kerasdl run {partial.parent.name} "
+                  f"--resume {partial}` runs the rest")
         for search_dir in sorted(Path(out, TUNING).glob("*/*/")):
             if is_search(search_dir):
                 report.render_search(search_dir)
     print(f"index: {report.render_index(out).resolve()}")
+    return 0
+
+
+def _cmd_open(args) -> int:
+    from kerasdl import browse
+
+    print(f"opened {browse.open_page(args.run_dir, args.out)}")
     return 0
 
 
@@ -278,8 +342,14 @@ def _cmd_tune(args) -> int:
     return tuning_cli.run(args)
 
 
+def _cmd_compare(args) -> int:
+    from kerasdl.report.compare import compare_command
+
+    return compare_command(args.runs, args.out)
+
+
 _COMMANDS = {"list": _cmd_list, "run": _cmd_run, "fit": _cmd_fit, "report": _cmd_report,
-             "datasets": _cmd_datasets, "tune": _cmd_tune}
+             "datasets": _cmd_datasets, "tune": _cmd_tune, "open": _cmd_open, "compare": _cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+# Under pytest-xdist every worker is a process of its own and each would start TensorFlow with a
+# thread per core (intra-op) plus inter-op threads: two workers on two cores then fight over them.
+# One thread each (read by TensorFlow when it starts, so set before any test imports it; inherited
+# by the `kerasdl` subprocesses of the tests). A serial run keeps TensorFlow's defaults.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
 # A report section that raises while it is drawn fails the test instead of becoming a note on the page
 # (kerasdl/report/study_sections.py); set here so that `kerasdl` subprocesses of the tests inherit it.
 os.environ["KERASDL_STRICT_REPORTS"] = "1"

@@ -9,6 +9,7 @@ predictions in the task's layout, so every variant is scored by the same code.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from kerasdl.data.dataset import Dataset
 from kerasdl.folds import Fold, encode
 from kerasdl.trainers import make_optimizer
 
+from . import distribute
 from .control import STOP_REQUESTED, Progress
 from .spec import FoldArrays, Variant
 
@@ -59,6 +61,12 @@ def resolve_trainer(variant: Variant, task: Task) -> Any:
 
 def resolve_monitor(variant: Variant, trainer: Any, task: Task) -> str | None:
     return variant.monitor or getattr(trainer, "monitor", None) or task.monitor
+
+
+def fold_rows(x: Any) -> int:
+    """Rows of one split (arrays, or a dict of arrays for a model with several inputs)."""
+    first = next(iter(x.values())) if isinstance(x, dict) else x
+    return 0 if first is None else len(first)
 
 
 def _n_features(x: Any) -> int:
@@ -134,8 +142,12 @@ class FoldFitter:
     """Fits variants fold by fold for one run: the run-wide settings, then one method per kind."""
 
     def __init__(self, dataset: Dataset, run_dir: runs.RunDir, *, seed: int, epochs: Any, progress: Progress,
-                 tensorboard: bool, checkpoint: bool, last_fold: int) -> None:
+                 tensorboard: bool, checkpoint: bool, last_fold: int, fast: bool | None = None,
+                 distribute: str | None = None) -> None:
         self.dataset, self.run_dir, self.seed, self.epochs = dataset, run_dir, seed, epochs
+        self.distribute = distribute  # the experiment's tf.distribute strategy kind; a Variant's own wins
+        # False (or KERASDL_PLAIN_FEED=1): arrays to plain model.fit, as before; benchmarks compare the two
+        self.fast = os.environ.get("KERASDL_PLAIN_FEED") != "1" if fast is None else fast
         self.progress, self.tensorboard, self.checkpoint, self.last_fold = progress, tensorboard, checkpoint, last_fold
         self.task = dataset_task(dataset)
 
@@ -169,27 +181,62 @@ class FoldFitter:
             return (x, y)
         return self.dataset.pipeline(x, y, batch_size=batch_size, training=training)
 
+    def _feed(self, model: Any, trainer: Any, variant: Variant, arrays: FoldArrays, batch_size: int,
+              callbacks: list[Any], *, distributed: bool = False) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+        """The training and validation inputs, the fit arguments left for Keras, and what the record
+        says about the feed: the fast tf.data pipeline + steps_per_execution where it applies
+        (kerasdl/harness/feeding.py says when and why), else what the trainer got before."""
+        from . import feeding
+
+        fit_kwargs = dict(variant.fit_kwargs)
+        plain = (self._inputs(arrays.x_train, arrays.y_train, batch_size=batch_size, training=True),
+                 self._inputs(arrays.x_val, arrays.y_val, batch_size=batch_size, training=False), fit_kwargs)
+        if self.dataset.pipeline is not None:
+            return (*plain, {"feed": "dataset pipeline", "steps_per_execution": 1})
+        sets = (arrays.x_train, arrays.y_train, arrays.x_val, arrays.y_val)
+        if not self.fast or not fold_rows(arrays.x_val) or not feeding.can_feed(
+                model, trainer, fit_kwargs, callbacks, *sets):
+            return (*plain, {"feed": "arrays", "steps_per_execution": 1})
+        shuffle = bool(fit_kwargs.pop("shuffle", True))
+        n_train = fold_rows(arrays.x_train)
+        steps = feeding.steps_per_execution(_parameter_count(model), _input_shape(arrays.x_train), batch_size,
+                                            -(-n_train // batch_size), self.epochs(variant), callbacks)
+        # Set after the trainer compiled (a trainer's own compile, e.g. a GAN's, has no such argument);
+        # Keras reads it when it first builds the train function, inside fit.
+        model.steps_per_execution = steps
+        train = feeding.pipeline(arrays.x_train, arrays.y_train, batch_size=batch_size, training=True,
+                                 seed=self.seed, shuffle=shuffle)
+        validation = feeding.pipeline(arrays.x_val, arrays.y_val, batch_size=batch_size, training=False,
+                                      seed=self.seed)
+        if distributed:  # rows in memory, no files: workers split the batches
+            train, validation = distribute.shard_by_rows(train), distribute.shard_by_rows(validation)
+        return train, validation, fit_kwargs, {"feed": "tf.data", "steps_per_execution": steps}
+
     def _callbacks(self, variant: Variant, fold: Fold, entry: dict[str, Any], monitor: str | None) -> list[Any]:
         import keras
 
         from kerasdl.callbacks import EpochTensorBoard, StopOnNonFiniteLoss, StopOnRequest
 
         callbacks = [StopOnRequest(STOP_REQUESTED), StopOnNonFiniteLoss(), *(make() for make in variant.callbacks)]
+        callbacks += self.progress.epoch_callbacks()  # the epoch bar in a terminal (control.Progress)
         mode = "min" if monitor is None or self.task.is_lower_better(monitor) else "max"
         if variant.patience is not None and monitor is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=variant.patience,
                                                            restore_best_weights=True))
         log_dir = f"logs/{variant.name}/fold{fold.index}"
+        from .resume import backup_callback  # always: a fit killed hard goes on from its last epoch (--resume)
+
+        callbacks.append(backup_callback(self.run_dir.path / log_dir / "backup", self.run_dir.file(
+            f"{log_dir}/history.csv"), entry.setdefault("_resume", {}).setdefault(fold.index, {})))
         callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir.file(f"{log_dir}/history.csv"))))
         if self.tensorboard:
             callbacks.append(EpochTensorBoard(log_dir=str(self.run_dir.path / log_dir), histogram_freq=0,
                                               write_graph=False, profile_batch=0))
         if self.checkpoint:
-            # Best-so-far model per fold, and Keras's own mid-fit backup (removed when fit ends cleanly).
+            # Best-so-far model per fold (the mid-fit backup above is always there, and removed when fit ends).
             best = f"checkpoints/{variant.name}/fold{fold.index}.keras"
             callbacks.append(keras.callbacks.ModelCheckpoint(
                 str(self.run_dir.file(best)), monitor=monitor or "loss", mode=mode, save_best_only=monitor is not None))
-            callbacks.append(keras.callbacks.BackupAndRestore(str(self.run_dir.path / log_dir / "backup")))
             entry["artifacts"]["checkpoints"] = f"checkpoints/{variant.name}"
         entry["artifacts"]["logs"] = f"logs/{variant.name}"
         return callbacks
@@ -200,24 +247,37 @@ class FoldFitter:
         arrays = encode_fold(self.dataset, fold)
         trainer = resolve_trainer(variant, self.task)
         monitor = resolve_monitor(variant, trainer, self.task)
+        kind = variant.distribute or self.distribute
+        strategy = distribute.strategy(kind)
+        if strategy is None:  # as keras-tuner does per trial: Keras's global state must not grow over a long run
+            policy = keras.config.dtype_policy()
+            keras.backend.clear_session(free_memory=False)
+            keras.config.set_dtype_policy(policy)  # a user's mixed precision survives the reset
         keras.utils.set_random_seed(self.seed)  # same seed → same weights and shuffles → same metrics
-        model = build_model(variant, _input_shape(arrays.x_train), self.task.output_units(self.dataset), self.task)
-        optimizer = make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
-        trainer.compile(model, optimizer=optimizer, loss=variant.loss or self.task.loss(),
-                        metrics=self.task.compile_metrics())
+        with distribute.scope(strategy):  # tf.distribute mirrors the variables made here (build and compile)
+            model = build_model(variant, _input_shape(arrays.x_train), self.task.output_units(self.dataset), self.task)
+            model, target_scaling = self.task.prepare_model(model, arrays.y_train)  # regression: standardized target
+            optimizer = make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
+            trainer.compile(model, optimizer=optimizer, loss=variant.loss or self.task.loss(),
+                            metrics=self.task.compile_metrics())
         entry["parameter_count"] = _parameter_count(model)
         entry["model_summary"] = _model_summary(model)
         callbacks = self._callbacks(variant, fold, entry, monitor)
 
         n_train = len(fold.train)
         batch_size = n_train if variant.batch_size == "full" else int(variant.batch_size)
+        train, validation, fit_kwargs, feed = self._feed(model, trainer, variant, arrays, batch_size, callbacks,
+                                                         distributed=strategy is not None and kind == "multiworker")
+        feed.update(distribute.describe(kind, strategy, batch_size))
+        if strategy is not None:
+            model.steps_per_execution = feed["steps_per_execution"] = 1  # one step per call under tf.distribute
+            if kind == "multiworker":
+                distribute.build_before_fit(model, train, batch_size)
         t0 = time.perf_counter()
-        history = trainer.fit(
-            model, self._inputs(arrays.x_train, arrays.y_train, batch_size=batch_size, training=True),
-            self._inputs(arrays.x_val, arrays.y_val, batch_size=batch_size, training=False),
-            epochs=self.epochs(variant), batch_size=batch_size, callbacks=callbacks,
-            verbose=self.progress.keras_verbose, **variant.fit_kwargs)
+        history = trainer.fit(model, train, validation, epochs=self.epochs(variant), batch_size=batch_size,
+                              callbacks=callbacks, verbose=self.progress.keras_verbose, **fit_kwargs)
         fit_s = time.perf_counter() - t0
+        model.steps_per_execution = 1  # predictions and probes below: one batch per call, as plain Keras
         if entry["parameter_count"] is None:  # built by fitting
             entry["parameter_count"] = _parameter_count(model)
             entry["model_summary"] = _model_summary(model)
@@ -229,7 +289,9 @@ class FoldFitter:
         fold_entry = {"fold": fold.index, "status": "diverged" if bad else "completed",
                       "epochs_run": n_epochs, "best_epoch": None, "fit_s": fit_s, "evaluate_s": 0.0,
                       "n_train": n_train, "n_val": len(fold.val), "n_test": len(fold.test),
-                      "_n_features": _n_features(arrays.x_train)}
+                      "_n_features": _n_features(arrays.x_train), **feed}
+        if target_scaling is not None:
+            fold_entry["target_scaling"] = target_scaling
         if bad:
             fold_entry["diverged"] = {"key": bad[0], "epoch": bad[1]}
             return FoldResult(fold_entry, None, rows)

@@ -25,7 +25,9 @@ from kerasdl.errors import UserError
 from kerasdl.folds import Fold, make_folds
 
 from .control import STOP_REQUESTED, Progress, check_stop
+from .distribute import prepare as distribute_prepare
 from .fold import FoldFitter, FoldResult, dataset_task, resolve_monitor, resolve_trainer
+from .resume import Resumed, find_partial, splice_fit
 from .spec import Analysis, Experiment, RunRecord, Variant
 
 __all__ = ["run"]
@@ -35,6 +37,7 @@ def _validate(experiment: Experiment) -> None:
     """Catch user mistakes (unknown builder or hyperparameter, bad optimizer) before anything is written."""
     from kerasdl import models
 
+    runs.check_name(experiment.name)  # it becomes a folder: nothing outside --out, nothing hidden
     for variant in experiment.variants:
         if variant.builder is None:
             continue
@@ -97,11 +100,13 @@ class _Runner:
         self.headline = headline_of(experiment, dataset)
         self.history_rows: list[dict[str, Any]] = []
         self.predictions: dict[str, np.ndarray] = {}
+        self.resume: Resumed | None = None  # set by run(resume=...): what an abandoned run already finished
+        self.flush: Callable[[], None] = lambda: None
         if dataset is not None:
             self.task = dataset_task(dataset)
             self.fitter = FoldFitter(dataset, run_dir, seed=seed, epochs=self.epochs, progress=progress,
                                      tensorboard=tensorboard, checkpoint=checkpoint,
-                                     last_fold=folds[-1].index if folds else -1)
+                                     last_fold=folds[-1].index if folds else -1, distribute=experiment.distribute)
 
     def epochs(self, variant: Variant) -> int:
         return min(variant.epochs, self.experiment.quick_epochs) if self.quick else variant.epochs
@@ -131,6 +136,9 @@ class _Runner:
 
     def run_variant(self, position: int, variant: Variant, into: list[dict[str, Any]]) -> None:
         """Append the variant's entry to `into` first, then fill it, so an interrupt still records it."""
+        if self.resume is not None and (done := self.resume.finished_variant(variant.name, self)) is not None:
+            into.append(done)  # finished before the crash: kept as recorded (kerasdl/harness/resume.py)
+            return
         entry = self._entry(variant)
         into.append(entry)
         fold_metrics: list[dict[str, float]] = []
@@ -138,10 +146,17 @@ class _Runner:
         fit = self.fitter.keras if variant.builder is not None else self.fitter.sklearn
         try:
             for fold in self.folds:
-                self.progress.say(f"[{position}/{len(self.experiment.variants)}] {variant.label}: "
-                                  f"fold {fold.index + 1}/{len(self.folds)}")
+                if self.resume is not None and (done := self.resume.finished_fold(variant.name, fold.index, self)):
+                    entry["folds"].append(done)
+                    fold_metrics.append(done["metrics"])
+                    continue
+                self.progress.fold_started(f"[{position}/{len(self.experiment.variants)}] {variant.label}: "
+                                           f"fold {fold.index + 1}/{len(self.folds)}")
                 check_stop()
                 result = fit(variant, fold, entry)
+                splice_fit(result, entry.get("_resume", {}).pop(fold.index, None), variant=variant.name,
+                           fold=fold.index, monitor=result.entry.get("monitor"),
+                           lower_is_better=self.task.is_lower_better(result.entry.get("monitor") or "loss"))
                 self.history_rows.extend(result.history)
                 check_stop()
                 entry["folds"].append(result.entry)
@@ -153,6 +168,7 @@ class _Runner:
                     self.progress.say(f"    diverged: {entry['error']}")
                     break
                 fold_metrics.append(self._score(variant, fold, result))
+                self.flush()  # every finished fold on disk: a run killed hard resumes after it
         except KeyboardInterrupt:
             entry["status"] = "interrupted"
             entry["error"] = "interrupted by the user (Ctrl-C)"
@@ -165,6 +181,7 @@ class _Runner:
             entry["error"] = traceback.format_exc()
             self.progress.say(f"    failed: {entry['error'].strip().splitlines()[-1]}")
         finally:
+            entry.pop("_resume", None)
             self._summarise(entry, fold_metrics, time.perf_counter() - started)
 
     def _score(self, variant: Variant, fold: Fold, result: FoldResult) -> dict[str, float]:
@@ -177,8 +194,8 @@ class _Runner:
                                   n_features=result.entry.pop("_n_features", None))
         result.entry["evaluate_s"] += time.perf_counter() - t0
         result.entry["metrics"] = found
-        if self.headline in found:
-            self.progress.say(f"    {self.headline} {found[self.headline]:.4f}  ({result.entry['fit_s']:.1f} s)")
+        shown = f"{self.headline} {found[self.headline]:.4f}  " if self.headline in found else ""
+        self.progress.fold_finished(f"{shown}({result.entry['fit_s']:.1f} s)")
         return found
 
     def _summarise(self, entry: dict[str, Any], fold_metrics: list[dict[str, float]], total_s: float) -> None:
@@ -210,16 +227,26 @@ def _loss_name(loss: Any) -> str:
 
 
 def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str | Path = "reports",
-        quiet: bool = False, tensorboard: bool = True, checkpoint: bool = False) -> RunRecord:
+        quiet: bool = False, tensorboard: bool = True, checkpoint: bool = False,
+        resume: str | Path | None = None) -> RunRecord:
     """Run every variant of `experiment` and write its run record under `out/<experiment>/<run-id>/`.
 
     User errors (unknown dataset, builder or hyperparameter, impossible folds) are raised before any
     file is written. A variant that fails or diverges is recorded and the run goes on. Ctrl-C ends the
     run as `interrupted` with a valid record, then re-raises KeyboardInterrupt. `tensorboard` writes
-    TensorBoard logs per fold; `checkpoint` adds ModelCheckpoint (best monitored value) and BackupAndRestore.
+    TensorBoard logs per fold; `checkpoint` adds ModelCheckpoint (best monitored value). `resume` (an
+    abandoned `.partial` folder, an interrupted run, or "last") continues that run instead of starting
+    one: same run id, seed and mode, finished variants and folds kept (kerasdl/harness/resume.py).
     """
     progress = Progress(quiet)
+    # tf.distribute first (a multi-worker strategy must exist before TensorFlow runs anything); a
+    # non-chief worker of a multi-worker run writes nothing to `out` (kerasdl/harness/distribute.py)
+    out = distribute_prepare(out, experiment)
     _validate(experiment)
+    resumed = None
+    if resume is not None:
+        resumed = Resumed(find_partial(resume, out, experiment.name))
+        quick, seed = resumed.quick, resumed.seed  # the killed run's settings, whatever the command line says
     if quick and experiment.quick_variants:
         experiment = dataclasses.replace(
             experiment, variants=[v for v in experiment.variants if v.name in experiment.quick_variants])
@@ -228,7 +255,7 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
     folds = [] if dataset is None else make_folds(dataset, kind=experiment.evaluation, folds=n_folds,
                                                   validation_fraction=experiment.validation_fraction, seed=seed)
 
-    run_dir = runs.RunDir(out, experiment.name)
+    run_dir = resumed.run_dir if resumed is not None else runs.RunDir(out, experiment.name)
     runner = _Runner(experiment, dataset, folds, run_dir, quick=quick, seed=seed, progress=progress,
                      tensorboard=tensorboard, checkpoint=checkpoint)
     record: dict[str, Any] = {
@@ -245,9 +272,17 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
         "environment": environment.describe(with_devices=False),
         "variants": [], "sections": [],
     }
+    runner.flush = lambda: _flush(run_dir, record, runner)
+    if resumed is not None:
+        runner.resume = resumed
+        record.update(started=resumed.started() or record["started"],
+                      resumed=[*resumed.record.get("resumed", []), runs.now()])
+        progress.say(f"resuming {run_dir.path} (seed {seed}{', quick' if quick else ''}): finished variants and "
+                     "folds are kept, the rest runs now")
     if dataset is not None:
-        progress.say(f"{experiment.name}: {dataset.name} ({dataset.n_samples} rows, {dataset.task}), "
-                     f"{len(experiment.variants)} variants × {len(folds)} fold(s) → {run_dir.final}")
+        progress.begin(len(experiment.variants) * len(folds),
+                       f"{experiment.name}: {dataset.name} ({dataset.n_samples} rows, {dataset.task}), "
+                       f"{len(experiment.variants)} variants × {len(folds)} fold(s) → {run_dir.final}")
     t_start = time.perf_counter()
     restore = _handle_ctrl_c(progress)
     try:
@@ -258,7 +293,8 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
                 _flush(run_dir, record, runner)
     except KeyboardInterrupt:
         record["status"] = "interrupted"
-        record["error"] = "interrupted by the user (Ctrl-C); variants finished before it are complete"
+        record["error"] = ("interrupted (Ctrl-C or SIGTERM); variants finished before it are complete, and "
+                           "`kerasdl run NAME --resume RUN_DIR` runs the rest")
         _close(run_dir, record, runner, t_start)
         raise
     finally:
@@ -302,10 +338,13 @@ def _handle_ctrl_c(progress: Progress) -> Callable[[], None]:
         if STOP_REQUESTED.is_set():
             raise KeyboardInterrupt
         STOP_REQUESTED.set()
-        progress.say("\nCtrl-C: stopping after the current batch (press again to stop at once)")
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        progress.say(f"\n{name}: stopping after the current batch (press Ctrl-C again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    return lambda: signal.signal(signal.SIGINT, previous)
+    # SIGTERM (`kill`, a scheduler, a container stopping) ends the run the same way: an interrupted record
+    previous_term = signal.signal(signal.SIGTERM, on_ctrl_c)
+    return lambda: (signal.signal(signal.SIGINT, previous), signal.signal(signal.SIGTERM, previous_term))
 
 
 def _evaluation(experiment: Experiment, dataset: Dataset | None, n_folds: int) -> dict[str, Any]:
@@ -328,4 +367,6 @@ def _close(run_dir: runs.RunDir, record: dict[str, Any], runner: _Runner, t_star
     record["duration_s"] = time.perf_counter() - t_start
     record["environment"] = environment.describe()
     _flush(run_dir, record, runner)
+    record["disk_bytes"] = runs.disk_bytes(run_dir.path)  # what the run folder costs, shown by the report
+    run_dir.write_json("run.json", record)
     run_dir.finish()

@@ -25,6 +25,7 @@ _OWNED_FIT_ARGUMENTS = frozenset({"x", "y", "epochs", "batch_size", "callbacks",
                                   "validation_split", "validation_freq", "verbose", "initial_epoch"})
 _APIS = ("sequential", "functional")
 _EVALUATIONS = ("holdout", "cv")
+_DISTRIBUTE = (None, "mirrored", "multiworker")  # kerasdl/harness/distribute.py
 
 
 def _expect(ok: bool, where: str, expected: str, received: str) -> None:
@@ -82,6 +83,7 @@ class Variant:
     fit_kwargs: dict[str, Any] = field(default_factory=dict)  # anything else for model.fit (e.g. shuffle)
     trainer: Any = None              # a kerasdl.trainers.Trainer; None: the task's default
     monitor: str | None = None       # None: the trainer's, else the task's (e.g. "val_loss")
+    distribute: str | None = None    # "mirrored" | "multiworker" (tf.distribute); None: the experiment's
 
     def __post_init__(self) -> None:
         where = f"Variant {self.name!r}"
@@ -107,6 +109,8 @@ class Variant:
                 "callbacks= as a tuple of factories (callables returning a fresh Keras callback)",
                 f"callbacks={self.callbacks!r}")
         _expect(self.probe is None or callable(self.probe), where, "probe= as a callable", f"probe={self.probe!r}")
+        _expect(self.distribute in _DISTRIBUTE, where, f"distribute in {_DISTRIBUTE}",
+                f"distribute={self.distribute!r}")
         for step in ("compile", "fit", "evaluate"):
             _expect(self.trainer is None or callable(getattr(self.trainer, step, None)), where,
                     "trainer= with compile, fit and evaluate methods (a kerasdl.trainers.Trainer)",
@@ -176,6 +180,8 @@ class Experiment:
     quick_variants: tuple[str, ...] | None = None
     # After every variant ran: analyze(Analysis) → extra report sections (kerasdl.report.sections).
     analyze: Callable[[Analysis], list[Any]] | None = None
+    # "mirrored" | "multiworker": train every Keras variant with tf.distribute (a Variant's own wins); None: one process
+    distribute: str | None = None
 
     def __post_init__(self) -> None:
         where = f"Experiment {self.name!r}"
@@ -205,6 +211,8 @@ class Experiment:
             _expect(bool(kept) and not unknown, where, f"quick_variants= as a non-empty list of variant names "
                     f"({', '.join(names)})", f"quick_variants={self.quick_variants!r}")
             self.quick_variants = kept
+        _expect(self.distribute in _DISTRIBUTE, where, f"distribute in {_DISTRIBUTE}",
+                f"distribute={self.distribute!r}")
         _expect(self.analyze is None or callable(self.analyze), where, "analyze= as a callable",
                 f"analyze={self.analyze!r}")
 
@@ -225,3 +233,16 @@ class RunRecord:
 
     def metric(self, variant: str, name: str) -> float | None:
         return self.variant(variant)["metrics"].get(name, {}).get("mean")
+
+    @property
+    def metrics(self) -> Any:
+        """A pandas DataFrame, variants × (metric, mean|std): `record.metrics["rmse"]["mean"]`."""
+        from .record_display import metrics_frame
+
+        return metrics_frame(self.data)
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows for a run: its headline table and a link to report.html."""
+        from .record_display import record_html
+
+        return record_html(self.path, self.data)

@@ -32,7 +32,7 @@ def _settings(args, strategy: str | None = None) -> SearchSettings:
         strategy=strategy or args.strategy, max_trials=args.max_trials, epochs=args.epochs,
         executions_per_trial=args.executions_per_trial, cv=args.cv, seed=args.seed, quick=args.quick,
         overwrite=args.overwrite, enumerate_continuous=args.enumerate_continuous, out=Path(args.out),
-        quiet=args.quiet)
+        quiet=args.quiet, keep_checkpoints=getattr(args, "keep_checkpoints", None))
 
 
 def _child_args(args) -> list[str]:
@@ -40,7 +40,8 @@ def _child_args(args) -> list[str]:
     out = ["--strategy", args.strategy, "--seed", str(args.seed), "--out", str(Path(args.out).resolve()),
            "--executions-per-trial", str(args.executions_per_trial), "--cv", str(args.cv)]
     for flag, value in (("--max-trials", args.max_trials), ("--epochs", args.epochs),
-                        ("--enumerate-continuous", args.enumerate_continuous)):
+                        ("--enumerate-continuous", args.enumerate_continuous),
+                        ("--keep-checkpoints", getattr(args, "keep_checkpoints", None))):
         if value is not None:
             out += [flag, str(value)]
     out += [flag for flag, on in (("--quick", args.quick), ("--overwrite", args.overwrite), ("--quiet", args.quiet))
@@ -87,17 +88,21 @@ def run(args) -> int:
     if role is not None:
         return _role(unit, settings, args, role, address, say)
     folder = search_dir(unit, settings)
+    from . import distributed as tuning_distributed
+
     try:
         if args.workers:
             from .distributed import launch
 
             launch(reference, folder, _child_args(args), workers=args.workers,
-                                      port=args.port, timeout=args.timeout, say=say)
+                                      port=args.port, timeout=args.timeout, say=say,
+                                      threads=getattr(args, "threads", None))
         else:
-            from .session import search
+            from .session import search, sigterm_as_ctrl_c
 
-            search(unit, settings, announce=say)
-    except (KeyboardInterrupt, TimeoutError) as error:
+            with sigterm_as_ctrl_c():  # SIGTERM stops a search as Ctrl-C does: search.json says interrupted
+                search(unit, settings, announce=say)
+    except (KeyboardInterrupt, TimeoutError, tuning_distributed.ChiefLost) as error:
         stopped = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
         if any(folder.glob("trial_*/trial.json")):
             from kerasdl import report
@@ -115,8 +120,16 @@ def _role(unit, settings, args, role: str, address: str | None, say) -> int:
     if not address:
         raise UserError(f"--role {role} needs --oracle HOST:PORT (where the chief listens)")
     host, port = tuning_distributed.parse_address(address)
+    if getattr(args, "threads", None) and not args.stdin_control:  # started by hand: --threads limits this process
+        from .threads import limit_this_process, share
+
+        limit_this_process(share(1, args.threads))
+    timeout = args.oracle_timeout or tuning_distributed.ORACLE_TIMEOUT_S
     if role == "chief":
         tuning_distributed.check_port(host, port)  # before the data and the space are prepared
+    else:  # fail fast, naming the address, when no chief is there
+        tuning_distributed.check_tuner_id(args.tuner_id or os.environ.get("KERASTUNER_TUNER_ID") or "worker")
+        tuning_distributed.wait_for_chief(host, port, timeout)
     prepared = prepare(unit, settings, announce=say if role == "chief" else None)
     if role == "chief":
         record = tuning_distributed.run_chief(prepared, host, port, workers=args.workers,
@@ -125,7 +138,7 @@ def _role(unit, settings, args, role: str, address: str | None, say) -> int:
             return _report_and_summary(unit, settings, args)
         return 0 if record.get("status") == "completed" else 1
     tuner_id = args.tuner_id or os.environ.get("KERASTUNER_TUNER_ID") or f"worker-{os.getpid()}"
-    tuning_distributed.run_worker(prepared, host, port, tuner_id)
+    tuning_distributed.run_worker(prepared, host, port, tuner_id, timeout=timeout)
     return 0
 
 

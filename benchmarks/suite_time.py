@@ -1,0 +1,52 @@
+"""Wall time of the test suite as CI runs it (`pytest -n 2`), or of a subset, with the thread setting
+the suite uses (tests/conftest.py: one TensorFlow thread per xdist worker) and, with --compare,
+without it (TensorFlow's default thread pools), alternating. Results: benchmarks/results/suite_time.json.
+
+    python benchmarks/suite_time.py [--workers 2] [--compare] [TEST PATHS...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def timed(paths: list[str], workers: int, threads: bool) -> dict:
+    env = {**os.environ}
+    if not threads:  # conftest only sets what is unset: a value here keeps TensorFlow's default-sized pools
+        env.update(TF_NUM_INTRAOP_THREADS="0", TF_NUM_INTEROP_THREADS="0", OMP_NUM_THREADS=str(os.cpu_count()))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", str(workers), "-q", "-p", "no:cacheprovider",
+                           *paths], cwd=ROOT, env=env, capture_output=True, text=True)
+    tail = [line for line in done.stdout.splitlines() if " passed" in line or " failed" in line]
+    return {"threads_per_worker": "1" if threads else "default", "wall_s": time.perf_counter() - start,
+            "exit": done.returncode, "summary": tail[-1] if tail else done.stdout[-300:]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare", action="store_true")
+    args = parser.parse_args()
+    runs = [timed(args.paths, args.workers, True)]
+    if args.compare:
+        runs += [timed(args.paths, args.workers, False), timed(args.paths, args.workers, True)]
+    result = {"paths": args.paths or ["(whole suite)"], "workers": args.workers, "runs": runs}
+    out = HERE / "results" / "suite_time.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    for run in runs:
+        print(f"threads/worker {run['threads_per_worker']:7s} {run['wall_s']:7.1f} s  {run['summary']}")
+
+
+if __name__ == "__main__":
+    main()
