@@ -391,3 +391,18 @@ def task_run_dir(tmp_path: Path) -> Callable[..., Path]:
         return write_task_run(tmp_path / f"tasks{next(sequence)}", task, **options)
 
     return make
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """An empty Keras home (its datasets/ folder) for both kerasdl's cache checks and Keras, which reads
+    KERAS_HOME once, at import: so keras is imported first and its frozen copy redirected too."""
+    import sys
+
+    import keras  # noqa: F401
+
+    home = tmp_path / "keras-home"
+    (home / "datasets").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setattr(sys.modules["keras.src.backend.config"], "_KERAS_DIR", str(home))
+    return home / "datasets"

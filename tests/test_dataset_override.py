@@ -24,15 +24,11 @@ from kerasdl.harness import run
 
 
 @pytest.fixture
-def fake_cache(tmp_path, monkeypatch):
+def fake_cache(keras_home, monkeypatch):
     """A Keras home with tiny MNIST / IMDB / Reuters files that kerasdl and Keras both accept."""
-    import keras  # noqa: F401  (imported first, so that its frozen KERAS_HOME can be redirected)
     from keras.src.utils import file_utils
 
-    home = tmp_path / "keras-home"
-    (home / "datasets").mkdir(parents=True)
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setattr(sys.modules["keras.src.backend.config"], "_KERAS_DIR", str(home))
+    home = keras_home.parent
     monkeypatch.setattr(file_utils, "validate_file", lambda *a, **k: True)
     monkeypatch.setattr(file_utils, "urlretrieve", lambda *a, **k: pytest.fail("tried to download"))
     rng = np.random.default_rng(0)

@@ -18,7 +18,6 @@ import io
 import json
 import pickle
 import socket
-import sys
 import tarfile
 import threading
 import types
@@ -36,17 +35,7 @@ from kerasdl.errors import DatasetUnavailable, UserError
 
 # ------------------------------------------------------------------------------------------- fixtures
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    """An empty Keras home for both our cache check and Keras (which reads KERAS_HOME once, at import)."""
-    import keras  # noqa: F401  (imported first, so that its frozen KERAS_HOME can be redirected)
-
-    home = tmp_path / "keras-home"
-    (home / "datasets").mkdir(parents=True)
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setattr(sys.modules["keras.src.backend.config"], "_KERAS_DIR", str(home))
-    return home / "datasets"
-
+# keras_home (an empty Keras home) is in conftest.py.
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     requests: list[str]
