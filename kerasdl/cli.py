@@ -8,7 +8,6 @@ is a bug in kerasdl and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import json
 import os
@@ -246,16 +245,9 @@ def _cmd_run(args) -> int:
 
 def _parse_hp(items: list[str]) -> dict:
     """NAME=VALUE pairs; values are Python literals (numbers, lists, None) or else plain strings."""
-    parsed = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        if not sep or not name:
-            raise UserError(f"--hp expects NAME=VALUE, got {item!r}")
-        try:
-            parsed[name.strip()] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            parsed[name.strip()] = text
-    return parsed
+    from kerasdl.study_data import parse_options  # light: no TensorFlow
+
+    return parse_options(items, "--hp", "NAME=VALUE")
 
 
 def _cmd_fit(args) -> int:

@@ -25,13 +25,14 @@ from kerasdl.errors import UserError
 __all__ = ["experiment_for", "experiment_from_arguments", "parse_options"]
 
 
-def parse_options(items: list[str]) -> dict[str, Any]:
-    """KEY=VALUE pairs; values are Python literals (numbers, True, None) or else plain strings."""
+def parse_options(items: list[str], flag: str = "--dataset-option", shape: str = "KEY=VALUE") -> dict[str, Any]:
+    """KEY=VALUE pairs (`--dataset-option`, and `--hp` through the CLI); values are Python literals
+    (numbers, lists, True, None) or else plain strings."""
     parsed: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"--dataset-option expects KEY=VALUE, got {item!r}")
+            raise UserError(f"{flag} expects {shape}, got {item!r}")
         try:
             parsed[key.strip()] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
