@@ -232,3 +232,13 @@ def test_a_repeated_configuration_is_pointed_out(tmp_path):
     (folder / "trial_04" / "trial.json").write_text(json.dumps({**state, "trial_id": "04", "score": 0.9}))
     assert "same as 01" in render_search(folder).read_text()
     assert ">4</td>" in render_compare(folder.parent).read_text()  # 5 trials, 4 distinct configurations
+
+
+def test_the_search_page_states_the_disk_it_uses_and_what_was_pruned(tmp_path):
+    folder = make_search(tmp_path)
+    search = json.loads((folder / "search.json").read_text())
+    assert "Disk used" not in render_search(folder).read_text()  # older records do not state it
+    search.update(disk_bytes=3 * 1024 * 1024, pruned_checkpoints=["00", "02"])
+    (folder / "search.json").write_text(json.dumps(search))
+    html = render_search(folder).read_text()
+    assert "Disk used" in html and "3.0 MB (checkpoints of 2 trial(s) pruned, --keep-checkpoints)" in html

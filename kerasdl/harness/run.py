@@ -171,11 +171,11 @@ class _Runner:
                 self.flush()  # every finished fold on disk: a run killed hard resumes after it
         except KeyboardInterrupt:
             entry["status"] = "interrupted"
-            entry["error"] = "interrupted by the user (Ctrl-C)"
+            entry["error"] = "interrupted (Ctrl-C or SIGTERM)"
             raise
         except Exception:  # a bug or resource failure in this variant: record it, keep the others going
             if STOP_REQUESTED.is_set():  # Ctrl-C that TensorFlow turned into another exception
-                entry["status"], entry["error"] = "interrupted", "interrupted by the user (Ctrl-C)"
+                entry["status"], entry["error"] = "interrupted", "interrupted (Ctrl-C or SIGTERM)"
                 raise KeyboardInterrupt from None
             entry["status"] = "failed"
             entry["error"] = traceback.format_exc()
@@ -317,7 +317,7 @@ def _analyze(experiment: Experiment, analysis: Analysis, record: dict[str, Any],
     try:
         record["sections"] = runs.json_safe([as_record(section) for section in experiment.analyze(analysis)])
     except KeyboardInterrupt:
-        record["status"], record["error"] = "interrupted", "interrupted by the user (Ctrl-C) during analysis"
+        record["status"], record["error"] = "interrupted", "interrupted (Ctrl-C or SIGTERM) during analysis"
         _close(run_dir, record, runner, t_start)
         raise
     except Exception:  # our bug: keep the record, mark it failed, show the traceback in the report

@@ -21,7 +21,7 @@ from kerasdl.tuning import results as tuning_results
 from kerasdl.errors import UserError
 
 from . import search_figures
-from .formatting import duration, number, plain_value, timestamp
+from .formatting import duration, file_size, number, plain_value, timestamp
 from .templating import render_page, write_page
 
 __all__ = ["render_compare", "render_search", "search_context"]
@@ -109,6 +109,10 @@ def _overview(found: tuning_results.SearchFiles) -> dict[str, Any]:
         ("Time searching", f"{duration(total)} over {len(sessions)} session(s)"),
         ("keras-tuner", plain_value((record.get("environment") or {}).get("keras_tuner"))),
     ]
+    if file_size(record.get("disk_bytes")):
+        pruned = record.get("pruned_checkpoints")
+        facts.append(("Disk used", file_size(record["disk_bytes"])
+                      + (f" (checkpoints of {len(pruned)} trial(s) pruned, --keep-checkpoints)" if pruned else "")))
     if not record:
         facts.append(("Note", "no search.json: the folder was read from keras-tuner's files only"))
     return {"title": str(unit.get("title") or unit.get("name") or found.path.parent.name),
