@@ -361,3 +361,19 @@ def test_only_the_private_module_imports_keras_tuner_internals():
             if any(name.startswith("keras_tuner.src") for name in names):
                 users.add(path.name)
     assert users == {"_keras_tuner_private.py"}
+
+
+def test_a_second_session_on_the_same_search_folder_is_refused_until_the_first_ends(tmp_path):
+    from kerasdl import locks
+    from kerasdl.tuning import session as tuning_session
+
+    folder = tmp_path / "tuning" / "toy" / "random"
+    with tuning_session.exclusive_session(folder):
+        # another process's attempt (flock conflicts between open files, so this process stands in for it)
+        with pytest.raises(UserError, match="in use by another `kerasdl tune`"):
+            with tuning_session.exclusive_session(folder):
+                pass
+        assert locks.is_locked(folder.parent / ".random.lock")
+    assert not locks.is_locked(folder.parent / ".random.lock")  # released: the next session may start
+    with tuning_session.exclusive_session(folder):
+        pass

@@ -167,14 +167,15 @@ def serve(tuner, host: str, port: int, *, stdin_control: bool = False) -> None:
 
 def run_chief(prepared, host: str, port: int, *, workers: int = 0, stdin_control: bool = False) -> dict[str, Any]:
     """The chief role: hold the oracle, serve it, keep search.json; returns the search record."""
-    from .session import run_session
+    from .session import exclusive_session, run_session
 
     check_port(host, port)
     settings = prepared.settings
     _set_role("chief", host, port)
-    tuner = prepared.tuner(overwrite=settings.overwrite)
-    return run_session(prepared, lambda: serve(tuner, host, port, stdin_control=stdin_control),
-                       role="chief", workers=workers, overwrite=settings.overwrite)
+    with exclusive_session(prepared.folder):
+        tuner = prepared.tuner(overwrite=settings.overwrite)
+        return run_session(prepared, lambda: serve(tuner, host, port, stdin_control=stdin_control),
+                           role="chief", workers=workers, overwrite=settings.overwrite)
 
 
 def check_tuner_id(tuner_id: str) -> None:

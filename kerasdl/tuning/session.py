@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerasdl import runs
+from kerasdl import locks, runs
+from kerasdl.errors import UserError
 
 from .data import SearchData
 from .settings import SearchSettings, search_dir
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SEARCH_FILE",
     "Prepared",
+    "exclusive_session",
     "link_retrained",
     "prepare",
     "read_record",
@@ -50,6 +52,26 @@ __all__ = [
 ]
 
 SEARCH_FILE = "search.json"
+
+
+@contextmanager
+def exclusive_session(folder: Path) -> Iterator[None]:
+    """Hold the search folder for one session: a local search, or the chief of a distributed one (workers
+    only ask the chief for trials). Two sessions writing trial files and search.json into one folder at
+    once would corrupt both, and `--overwrite` deletes the folder, so the lock file sits beside it
+    (`.<strategy>.lock`), taken before keras-tuner touches the folder. flock: a killed session leaves no
+    stale lock (kerasdl.locks)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        held = locks.HeldLock(folder.parent / f".{folder.name}.lock")
+    except BlockingIOError:
+        raise UserError(f"the search folder {folder} is in use by another `kerasdl tune` (a local search or a "
+                        "chief); wait for it to finish, or give this one another --out") from None
+    try:
+        yield
+    finally:
+        held.release()
 
 
 def search_dataset(unit: SearchUnit, settings: SearchSettings) -> Dataset:
@@ -273,8 +295,9 @@ def run_local(unit: SearchUnit, settings: SearchSettings, *, announce: Callable[
         f"{unit.objective[0]} ({unit.objective[1]}), budget {prepared.max_trials or 'whole space'} trial(s) × "
         f"{prepared.epochs} epoch(s) → {prepared.folder}"
         + (f"; continuing after {existing} trial(s) already there" if existing else ""))
-    tuner = prepared.tuner(overwrite=settings.overwrite)
-    run_session(prepared, lambda: tuner.search(epochs=prepared.epochs, verbose=0), overwrite=settings.overwrite)
+    with exclusive_session(prepared.folder):
+        tuner = prepared.tuner(overwrite=settings.overwrite)
+        run_session(prepared, lambda: tuner.search(epochs=prepared.epochs, verbose=0), overwrite=settings.overwrite)
     return load_search(prepared.folder)
 
 
