@@ -254,7 +254,9 @@ def test_cnn_digits_runs_a_quick_trial(tmp_path):
     # `kerasdl report` re-renders searches too: all of them under --out, or the one folder named.
     from kerasdl.cli import main
 
-    (folder,) = (tmp_path / "tuning" / "cnn-digits").iterdir()
+    # the one strategy folder (and, beside it, the hidden lock its session held: .random.lock)
+    (folder,) = [p for p in (tmp_path / "tuning" / "cnn-digits").iterdir() if not p.name.startswith(".")]
+    assert (folder.parent / f".{folder.name}.lock").is_file()
     page = folder / "report.html"
     page.unlink(missing_ok=True)
     assert main(["report", "--out", str(tmp_path)]) == 0 and page.is_file()
