@@ -10,13 +10,14 @@ uses medians. Results go to benchmarks/results/cli_startup.json and are printed.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,9 +49,7 @@ def main() -> None:
     results = {name: {"median_s": statistics.median(s), "samples_s": s,
                       "ratio_to_import_tensorflow": statistics.median(s) / baseline}
                for name, s in samples.items()}
-    out = HERE / "results" / "cli_startup.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"repeat": args.repeat, "target_ratio": 0.3, "results": results}, indent=2) + "\n")
+    out = write_result("cli_startup.json", {"repeat": args.repeat, "target_ratio": 0.3, "results": results})
     for name, r in results.items():
         print(f"{name:32s} median {r['median_s']:.3f} s   ratio {r['ratio_to_import_tensorflow']:.3f}")
     print(f"written to {out}")

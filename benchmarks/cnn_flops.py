@@ -27,6 +27,8 @@ import os
 import time
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
@@ -133,9 +135,7 @@ def _summary(peak: float, rows: list[dict]) -> dict:
 
 
 def _save(result: dict) -> Path:
-    out = HERE / "results" / "cnn_flops.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("cnn_flops.json", result)
     return out
 
 

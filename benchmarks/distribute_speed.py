@@ -21,6 +21,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 HERE = Path(__file__).resolve().parent
 
 _CHILD = textwrap.dedent('''
@@ -58,9 +60,7 @@ def main() -> None:
     result = {"dataset": "digits", "builder": "cnn", "epochs": args.epochs, "batch_size": 64, "replicas": 2,
               "devices": "two logical CPU devices on one CPU", **found, "median_s": medians,
               "ratio_mirrored_to_single": medians["mirrored"] / medians["single"]}
-    out = HERE / "results" / "distribute_speed.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("distribute_speed.json", result)
     print(f"single {medians['single']:.1f} s, mirrored {medians['mirrored']:.1f} s "
           f"(×{result['ratio_mirrored_to_single']:.2f}); accuracy {found['accuracy']}; written to {out}")
 

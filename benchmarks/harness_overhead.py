@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
@@ -125,9 +127,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
     result = measure(args.repeat, args.epochs, args.batch_size)
-    out = HERE / "results" / "harness_overhead.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("harness_overhead.json", result)
     for side, seconds in result["median_s"].items():
         print(f"{side:20s} median {seconds:6.2f} s  last val_loss {result['last_val_loss'][side]:.4f}  "
               f"{['%.2f' % s for s in result['samples_s'][side]]}")

@@ -26,6 +26,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
@@ -119,9 +121,7 @@ def main() -> None:
               f"{runs['growth_after_first_quarter_mb']:+.1f} MB", flush=True)
     result = {"search": search, "run": runs, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
               "how": "VmRSS sampled every 0.1 s from /proc/self/status; peak from getrusage ru_maxrss"}
-    out = HERE / "results" / "memory.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("memory.json", result)
     print(f"peak RSS {result['peak_rss_mb']:.0f} MB; written to {out}")
 
 

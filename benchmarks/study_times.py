@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -73,9 +75,7 @@ def main() -> None:
         found = run_all(names, out, args.plain_feed)
     result = {"feed": "plain arrays" if args.plain_feed else "tf.data + steps_per_execution", "studies": found,
               "catalog_s": sum(v["wall_s"] for v in found.values()), "missing": sorted(set(names) - set(found))}
-    path = HERE / "results" / ("study_times_plain.json" if args.plain_feed else "study_times.json")
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path = write_result(("study_times_plain.json" if args.plain_feed else "study_times.json"), result)
     print(f"catalog {result['catalog_s']:.0f} s over {len(found)} studies; written to {path}")
 
 

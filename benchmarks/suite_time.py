@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -41,9 +43,7 @@ def main() -> None:
     if args.compare:
         runs += [timed(args.paths, args.workers, False), timed(args.paths, args.workers, True)]
     result = {"paths": args.paths or ["(whole suite)"], "workers": args.workers, "runs": runs}
-    out = HERE / "results" / "suite_time.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("suite_time.json", result)
     for run in runs:
         print(f"threads/worker {run['threads_per_worker']:7s} {run['wall_s']:7.1f} s  {run['summary']}")
 

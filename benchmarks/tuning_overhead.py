@@ -31,6 +31,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from _results import write_result  # benchmarks/ is on sys.path when a script runs
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
@@ -186,9 +188,7 @@ def main() -> None:
                     "load_average_after": os.getloadavg(),
                     "note": "2 CPU cores shared with other users' jobs while measuring; absolute times are noisy"},
     }
-    out = HERE / "results" / "tuning_overhead.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("tuning_overhead.json", result)
     inst = result["instrumented"]
     print(f"bare keras-tuner   median {medians['bare']:.1f} s for {args.trials} trials "
           f"({result['trials_per_minute']['bare']:.1f} trials/min)")
