@@ -3,8 +3,8 @@ Title: Contractive autoencoders — how much the code moves when the input moves
 Description: the same sigmoid autoencoder trained with and without the contractive penalty
 λ·‖∂h/∂x‖²_F; code sensitivity to input perturbations against reconstruction error.
 
-The syllabus names contractive autoencoders among the regularized ones; the notes give no text, so
-this follows Rifai et al. (2011): the loss adds λ times the squared Frobenius norm of the encoder's
+The notes list "smallness of the derivative of the representation" among the properties a regularized
+autoencoder may ask for (001:3458) but give no formula, so this follows Rifai et al. (2011): the loss adds λ times the squared Frobenius norm of the encoder's
 Jacobian at each training input, which asks the code to change little when the input changes a
 little — except along the directions the reconstruction needs. All models are 64-32-64 with a
 sigmoid code and binary cross-entropy; λ = 0 is the plain autoencoder (same builder, same
@@ -19,7 +19,7 @@ from kerasdl.report.sections import Lines, Section, Table, Text
 
 NAME = "contractive"
 TITLE = "Contractive autoencoders: code sensitivity to input perturbations vs a plain autoencoder"
-NOTES_REF = "syllabus (001 Unit IV, regularized autoencoders); Rifai et al. 2011"
+NOTES_REF = "001:3455-3458 (regularized autoencoders: a small derivative of the code); Rifai et al. 2011"
 
 ## Setup
 LAMBDAS = (0.0, 0.01, 0.1)
