@@ -10,6 +10,7 @@ Ratios come from one run each, sides alternated inside the benchmark.
     python benchmarks/run_all.py --only cnn,render
     python benchmarks/run_all.py --table          # just re-render RESULTS.md from the existing JSONs
     python benchmarks/run_all.py --studies-from reports   # study wall times from existing full-mode records
+    python benchmarks/run_all.py --suite-log ci.log       # the suite's time from a CI log just written
 
 Benchmarks: harness, search, cli, cnn, render, memory, mirrored, suite, studies.
 """
@@ -52,9 +53,9 @@ def _load() -> tuple[float, float, float]:
     return tuple(round(v, 2) for v in os.getloadavg())
 
 
-def run_one(name: str, quick: bool) -> None:
+def run_one(name: str, quick: bool, arguments: list[str] | None = None) -> None:
     result_file, full, small = BENCHMARKS[name]
-    arguments = small if quick else full
+    arguments = arguments or (small if quick else full)
     if not arguments:
         print(f"-- {name}: skipped in --quick mode", flush=True)
         return
@@ -201,6 +202,7 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated: {','.join(BENCHMARKS)}")
     parser.add_argument("--table", action="store_true", help="only re-render RESULTS.md")
     parser.add_argument("--studies-from", type=Path, help="study wall times from the full-mode records in FOLDER")
+    parser.add_argument("--suite-log", type=Path, help="the suite's time from a finished CI log (run right after it)")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = sorted(set(names) - set(BENCHMARKS))
@@ -210,6 +212,9 @@ def main() -> None:
         for name in names:
             if name == "studies" and args.studies_from:
                 subprocess.run([PY, str(HERE / "study_times.py"), "--from", str(args.studies_from)], check=False)
+                continue
+            if name == "suite" and args.suite_log:
+                run_one(name, args.quick, ["suite_time.py", "--from-log", str(args.suite_log.resolve())])
                 continue
             run_one(name, args.quick)
     print(f"table: {render_table()}")

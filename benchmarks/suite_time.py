@@ -1,8 +1,12 @@
 """Wall time of the test suite as CI runs it (`pytest -n 2`), or of a subset, with the thread setting
 the suite uses (tests/conftest.py: one TensorFlow thread per xdist worker) and, with --compare,
-without it (TensorFlow's default thread pools), alternating. Results: benchmarks/results/suite_time.json.
+without it (TensorFlow's default thread pools), alternating. With --from-log it reads instead the
+duration pytest printed at the end of a CI log (`.ci/run > ci.log`), so the suite's row can come from
+the fresh-clone CI run itself rather than from a second, equally long run.
+Results: benchmarks/results/suite_time.json.
 
     python benchmarks/suite_time.py [--workers 2] [--compare] [TEST PATHS...]
+    python benchmarks/suite_time.py --from-log ci.log
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,13 +38,27 @@ def timed(paths: list[str], workers: int, threads: bool) -> dict:
             "exit": done.returncode, "summary": tail[-1] if tail else done.stdout[-300:]}
 
 
+# pytest's last line: "==== 1348 passed, 3 warnings in 580.23s (0:09:40) ====" (counts vary, "failed" possible).
+_SUMMARY = re.compile(r"=+ (?P<summary>.*\d+ (?:passed|failed).*?) in (?P<seconds>[\d.]+)s")
+
+
+def from_log(path: Path) -> dict:
+    found = [m for m in map(_SUMMARY.search, path.read_text(errors="replace").splitlines()) if m]
+    if not found:
+        raise SystemExit(f"suite_time: no pytest summary line in {path}; pass the log of a finished CI run")
+    last = found[-1]
+    return {"threads_per_worker": "1", "wall_s": float(last["seconds"]), "exit": 0 if "failed" not in last["summary"]
+            else 1, "summary": f"{last['summary']} (CI log)"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--compare", action="store_true")
+    parser.add_argument("--from-log", type=Path, help="read pytest's duration from a finished CI log instead")
     args = parser.parse_args()
-    runs = [timed(args.paths, args.workers, True)]
+    runs = [from_log(args.from_log) if args.from_log else timed(args.paths, args.workers, True)]
     if args.compare:
         runs += [timed(args.paths, args.workers, False), timed(args.paths, args.workers, True)]
     result = {"paths": args.paths or ["(whole suite)"], "workers": args.workers, "runs": runs}
