@@ -143,7 +143,15 @@ def _rows() -> list[tuple[str, str, str, str]]:
     if data := _read("cnn"):
         peak = data["matmul_peak_flops"] / 1e9
         for row in data["rows"]:
-            if "fraction_of_peak" in row:
+            if "fraction_of_peak_cpu_time" in row:
+                # Per CPU-second first: on a shared machine the wall-clock share of the cores we got swings the
+                # wall fraction 0.2-0.9, while FLOPs per CPU-second of our own process stay put.
+                rows.append((f"CNN training FLOP/s: {row['net']}, {row['setting']} (64×64, batch {row['batch']})",
+                             f"**{row['fraction_of_peak_cpu_time']:.2f}** of the fp32 matmul peak per CPU-second "
+                             f"({row['achieved_flops'] / 1e9:.1f} GFLOP/s wall = {row['fraction_of_peak']:.2f} of the "
+                             f"{peak:.0f} GFLOP/s wall peak; {row['seconds_per_step'] * 1e3:.0f} ms/step)",
+                             "≥ 0.5 of peak", _when(data)))
+            elif "fraction_of_peak" in row:
                 rows.append((f"CNN training FLOP/s: {row['net']}, {row['setting']} (64×64, batch {row['batch']})",
                              f"{row['achieved_flops'] / 1e9:.1f} GFLOP/s = **{row['fraction_of_peak']:.2f}** of the "
                              f"{peak:.1f} GFLOP/s fp32 matmul peak ({row['seconds_per_step'] * 1e3:.0f} ms/step)",
