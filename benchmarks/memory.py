@@ -8,6 +8,9 @@ are not installed here) every 0.1 s while
   taken at each variant's end (a callback's on_train_end).
 "Growth after warm-up" is the RSS at the last trial/variant minus the RSS at the end of the first
 quarter of them: Keras sessions are cleared between trials and variants, so it should be near zero.
+The count of TensorFlow's registered custom gradients is taken before and after each part: every
+traced train step adds one that holds its graph, which the harness and the search drop after each
+fit (kerasdl/harness/fit_memory.py), so it should not grow.
 Peak RSS is the process's high-water mark (resource.getrusage ru_maxrss). Results:
 benchmarks/results/memory.json.
 
@@ -69,6 +72,13 @@ def _growth(points: list[float]) -> float:
     return points[-1] - warm
 
 
+def custom_gradients() -> int:
+    """Entries in TensorFlow's gradient registry made by tf.custom_gradient (see kerasdl/harness/fit_memory.py)."""
+    from tensorflow.python.framework import ops
+
+    return sum(1 for name in ops._gradient_registry.list() if name.startswith("CustomGradient-"))
+
+
 def search_memory(trials: int, epochs: int, folder: Path) -> dict:
     from kerasdl import tuning
     from kerasdl.tuning.unit import load_unit
@@ -110,16 +120,22 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
+    registered = [custom_gradients()]
     with tempfile.TemporaryDirectory() as tmp:
         search = search_memory(args.trials, args.epochs, Path(tmp) / "search")
+        registered.append(custom_gradients())
         print(f"search: {search['trials']} trials, RSS {search['rss_mb_at_trial_end'][0]:.0f} → "
               f"{search['rss_mb_at_trial_end'][-1]:.0f} MB, growth after warm-up "
               f"{search['growth_after_first_quarter_mb']:+.1f} MB", flush=True)
         runs = run_memory(args.variants, args.epochs, Path(tmp) / "run")
+        registered.append(custom_gradients())
         print(f"run: {runs['variants']} variants, RSS {runs['rss_mb_at_variant_end'][0]:.0f} → "
               f"{runs['rss_mb_at_variant_end'][-1]:.0f} MB, growth after warm-up "
               f"{runs['growth_after_first_quarter_mb']:+.1f} MB", flush=True)
+    print(f"TensorFlow custom gradients registered: {registered[0]} before, {registered[1]} after the search, "
+          f"{registered[2]} after the run", flush=True)
     result = {"search": search, "run": runs, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "tf_custom_gradients": dict(zip(("before", "after_search", "after_run"), registered)),
               "how": "VmRSS sampled every 0.1 s from /proc/self/status; peak from getrusage ru_maxrss"}
     out = write_result("memory.json", result)
     print(f"peak RSS {result['peak_rss_mb']:.0f} MB; written to {out}")

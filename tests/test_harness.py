@@ -65,14 +65,46 @@ def test_holdout_run_writes_a_complete_record(tmp_path):
     assert record.variant("dummy")["metrics"]["roc_auc"]["mean"] == pytest.approx(0.5)
 
 
+def _custom_gradients() -> set[str]:
+    """TensorFlow's registered custom gradients (one per traced train step: kerasdl/harness/fit_memory.py)."""
+    from tensorflow.python.framework import ops
+
+    return {name for name in ops._gradient_registry.list() if name.startswith("CustomGradient-")}
+
+
 def test_cross_validation_reports_mean_and_spread(tmp_path):
+    before = _custom_gradients()
     record = run(_experiment(evaluation="cv", folds=3), out=tmp_path, quiet=True)
+    assert _custom_gradients() == before  # every fold's train step added one, holding its graph: all dropped
     auc = record.variant("mlp")["metrics"]["roc_auc"]
     assert len(auc["folds"]) == 3 and auc["std"] >= 0.0
     assert auc["mean"] == pytest.approx(np.mean(auc["folds"]))
     tested = sorted(np.concatenate([np.load(record.path / "predictions.npz")[f"mlp/fold{k}/index"]
                                     for k in range(3)]))
     assert tested == list(range(120))  # k-fold: every row is tested exactly once
+
+
+def test_garbage_between_variants_is_collected_within_its_time_budget():
+    import gc
+    import weakref
+
+    from kerasdl.harness.fit_memory import GarbageBudget
+
+    class Node:
+        pass
+
+    collect = GarbageBudget(share=0.05, first_cost=0.1)  # CPU seconds
+    cycle = Node()
+    cycle.self, gone = cycle, weakref.ref(cycle)
+    del cycle
+    gc.disable()  # only the budget may collect here
+    try:
+        assert not collect() and gone() is not None  # 0.1 s would be over 5 % of the time since it began
+        collect.since -= 10.0  # ten seconds of CPU later
+        assert collect() and gone() is None
+        assert collect.cost < 10.0 and not collect()  # the budget starts again from this collection
+    finally:
+        gc.enable()
 
 
 def test_same_seed_gives_same_metrics(tmp_path):

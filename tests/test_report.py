@@ -28,8 +28,10 @@ RUN_SECTIONS = {
     "multiclass": ["Run", "Dataset", "Metrics", "Confusion matrices", "Learning curves", "Models", "Environment"],
     "regression": ["Run", "Dataset", "Metrics", "Learning curves", "Models", "Environment"],
 }
-# 3 confusion matrices (the diverged variant has 2 of 3 folds) + ROC + PR + 2 Keras learning curves
-SVG_COUNT = {"binary": 7, "multiclass": 7, "regression": 5}  # regression: 3 scatter/residual figures + 2
+# ROC + PR + the 2 Keras variants' learning curves as small multiples, one figure per metric (loss, accuracy)
+SVG_COUNT = {"binary": 4, "multiclass": 4, "regression": 5}  # regression: 3 scatter/residual figures + 2
+# confusion matrices of few classes are tables (the diverged variant has 2 of 3 folds)
+CONFUSION_TABLES = {"binary": 3, "multiclass": 3, "regression": 0}
 
 _NETWORK_REFERENCE = re.compile(
     r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//)"""
@@ -82,7 +84,9 @@ def test_every_figure_is_inline_svg_in_a_figure(fake_run_dir, task):
     _, html = _render(fake_run_dir, task)
     assert html.count("<svg") == SVG_COUNT[task]
     assert len(re.findall(r"<figure>\s*<svg", html)) == SVG_COUNT[task]
-    assert html.count("<figcaption>") == SVG_COUNT[task]
+    tables = re.findall(r'<figure class="confusion">\s*<div class="table-wrap"><table class="confusion">', html)
+    assert len(tables) == html.count('<table class="confusion">') == CONFUSION_TABLES[task]
+    assert html.count("<figcaption>") == SVG_COUNT[task] + CONFUSION_TABLES[task]
     assert "<?xml" not in html and "<!DOCTYPE svg" not in html and "<metadata>" not in html
 
 
@@ -161,7 +165,34 @@ def test_missing_predictions_and_history_still_render(fake_run_dir):
     _, html = _render(fake_run_dir, "binary", predictions=False, history=False)
     assert "no predictions recorded" in html
     assert "no training history recorded" in html
-    assert html.count("<svg") == 3  # only the confusion matrices stored in run.json
+    assert html.count("<svg") == 0 and html.count('<table class="confusion">') == 3  # the matrices in run.json
+
+
+def test_learning_curves_are_small_multiples_with_a_table_of_epochs(fake_run_dir):
+    _, html = _render(fake_run_dir, "binary")
+    learning = html.split('<section id="learning">')[1].split("</section>")[0]
+    figures = re.findall(r"<svg .*?</svg>", learning, re.DOTALL)
+    assert len(figures) == 2  # loss and accuracy, a panel per Keras variant in each
+    for svg in figures:
+        assert svg.count("MLP &lt;b&gt;&amp;") == 1 and svg.count("MLP (functional API)") == 1
+    epochs = learning.split('<table class="epochs">')[1].split("</table>")[0]
+    assert epochs.count("<tr>") == 3 and "MLP &lt;b&gt;&amp;&#34;&#39;" in epochs  # header + the 2 variants
+    assert "(by val_loss)" in epochs
+
+
+def test_confusion_matrices_of_many_classes_stay_heatmaps(fake_run_dir):
+    from kerasdl.report.figures import ANNOTATED_CLASSES
+
+    run_dir = fake_run_dir("multiclass", predictions=False, history=False)
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    k = ANNOTATED_CLASSES + 1  # too many cells to read as a table
+    record["dataset"]["class_names"] = [f"class {i}" for i in range(k)]
+    record["variants"][0]["confusion_matrix"] = (np.eye(k, dtype=int) * 5 + 1).tolist()
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    confusion = render_run(run_dir).read_text(encoding="utf-8").split('<section id="confusion">')[1]
+    confusion = confusion.split("</section>")[0]
+    assert confusion.count("<svg") == 1 and '<figure class="wide">' in confusion
+    assert '<table class="confusion">' not in confusion and "class 15" in confusion
 
 
 def test_non_finite_predictions_are_left_out_of_the_curves(fake_run_dir):

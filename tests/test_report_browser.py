@@ -98,6 +98,13 @@ def test_run_report_renders_cleanly(browser, fake_run_dir, task):
             assert svg.is_visible()
             box = svg.bounding_box()
             assert box and box["width"] > 100 and box["height"] > 100
+        # confusion matrices of few classes are tables whose cells are shaded by the row share
+        tables = watched.page.locator("figure table.confusion")
+        assert tables.count() == (0 if task == "regression" else 3)
+        for i in range(tables.count()):
+            assert tables.nth(i).is_visible()
+            shade = tables.nth(i).locator("td.diagonal").first.evaluate("td => getComputedStyle(td).backgroundColor")
+            assert shade not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
         # wide tables scroll inside their frame; the page itself never scrolls sideways
         assert watched.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
         assert watched.page.locator("h2").count() >= 7
@@ -148,7 +155,7 @@ def test_task_sections_render_cleanly(browser, task_run_dir, task, shape):
     watched = _Watched(browser)
     try:
         watched.open(render_run(run_dir))
-        figures = watched.page.locator("section figure svg")
+        figures = watched.page.locator("section figure svg, section figure table.confusion")
         assert figures.count() >= 2  # one per variant
         for i in range(figures.count()):
             assert figures.nth(i).is_visible()

@@ -12,6 +12,12 @@ Text stays text (`svg.fonttype = "none"`), which matplotlib XML-escapes; every u
 goes through `plain_text` so that a "$" is not read as mathtext and a leading "_" does not hide a
 legend entry. Every id in a figure gets a figure-specific prefix so that many inline SVGs can share
 one HTML document without clashing ids.
+
+Drawing time is the report's cost (benchmarks/render_scaling.py), and it grows with the number of
+axes, ticks and texts, so: axes are placed by hand (`Canvas`, no layout engine), every title is
+given `y=1.0` (otherwise matplotlib measures each axis's tick labels at draw time to lift the title
+above top tick labels these figures never have), and runs of many variants get small multiples on
+one figure rather than a figure each.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ __all__ = [
     "Curve",
     "confusion_figure",
     "distribution_figure",
-    "learning_curve_figure",
+    "learning_curves_figure",
     "plain_text",
     "pr_figure",
     "regression_figure",
@@ -70,6 +76,7 @@ _MAX_VECTOR_CLASSES = 30
 ANNOTATED_CLASSES = 15
 _MAX_TICKS = 30
 _MAX_BINS = 60
+_LC_COLUMNS = 5  # small multiples per row of a learning-curve figure
 
 _BEFORE_SVG = re.compile(r"\A.*?(?=<svg[\s>])", re.DOTALL)  # <?xml ...?> and <!DOCTYPE ...>
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
@@ -174,7 +181,7 @@ def _confusion_panel(ax, values: np.ndarray, names: Sequence[str], *, title: str
         ax.set_yticks(np.arange(k + 1) - 0.5, minor=True)
         ax.grid(which="minor", color="white", linewidth=0.5, alpha=1.0)
         ax.tick_params(which="minor", length=0)
-    ax.set_title(title)
+    ax.set_title(title, y=1.0)
     ax.set_xlabel("Predicted class")
     shown = np.arange(0, k, max(1, -(-k // _MAX_TICKS)))  # every class, or every n-th of many
     tick_names = [names[i] for i in shown]
@@ -315,34 +322,64 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def learning_curve_figure(folds: Sequence[tuple[int, dict[str, np.ndarray]]], metrics: Sequence[str],
-                          *, key: str) -> str:
-    """Train vs validation curves, one thin line per fold, one panel per metric (loss first, at most two).
+def _log_scale_fits(values: list[np.ndarray]) -> bool:
+    """A log axis when every value is positive and they span more than a factor of 100 (a diverging loss
+    would otherwise flatten everything else)."""
+    found = np.concatenate(values) if values else np.array([])
+    return bool(found.size and found.min() > 0 and found.max() / found.min() > 100)
 
-    `folds` holds (fold, columns) with columns "epoch", "<metric>" and optionally "val_<metric>".
+
+def learning_curves_figure(panels: Sequence[tuple[str, Sequence[dict[str, np.ndarray]]]], metric: str,
+                           *, key: str) -> str:
+    """Small multiples of one metric: a panel per variant on shared axes, train vs validation, a thin
+    line per fold.
+
+    `panels` holds (variant label, folds) where each fold's columns are "epoch", `metric` and optionally
+    "val_<metric>". Shared axes make the variants comparable at a glance, and one figure instead of one
+    per variant draws the page several times faster (tick labels only on the outer panels).
     """
+    count = len(panels)
+    if not count:
+        raise ValueError("no panels to draw")
+    columns = min(count, _LC_COLUMNS)
+    rows = -(-count // columns)
+    wide = count > 2
+    panel_w, panel_h = (1.5, 1.3) if wide else (2.6, 2.0)
+    left, right, top, bottom, gap_x, gap_y = 0.6, 0.15, 0.62, 0.45, 0.14, 0.42
+    width = left + columns * panel_w + (columns - 1) * gap_x + right
+    height = top + rows * panel_h + (rows - 1) * gap_y + bottom
     with matplotlib.rc_context(STYLE):
-        canvas, panels = _two_panels()
-        if len(metrics) < 2:
-            panels[1].remove()
-        for ax, metric in zip(panels, metrics[:2]):
-            seen = []
-            for _, columns in folds:
-                epochs = columns["epoch"]
+        canvas = Canvas(width, height)
+        seen: list[np.ndarray] = []
+        axes = []
+        for index, (label, folds) in enumerate(panels):
+            row, column = divmod(index, columns)
+            ax = canvas.axes(left + column * (panel_w + gap_x), height - top - (row + 1) * panel_h - row * gap_y,
+                             panel_w, panel_h)
+            if axes:
+                ax.sharex(axes[0])
+                ax.sharey(axes[0])
+            axes.append(ax)
+            for columns_of_fold in folds:
                 for name, colour, style in ((metric, "#1f77b4", "-"), (f"val_{metric}", "#ff7f0e", "--")):
-                    if name in columns:
-                        values = _finite(columns[name])
+                    if name in columns_of_fold:
+                        values = _finite(columns_of_fold[name])
                         seen.append(values[np.isfinite(values)])
-                        ax.plot(epochs, values, color=colour, linestyle=style, linewidth=1, alpha=0.8)
-            found = np.concatenate(seen) if seen else np.array([])
-            if found.size and found.min() > 0 and found.max() / found.min() > 100:
-                ax.set_yscale("log")  # a diverging loss would flatten everything else
-            ax.set_title(plain_text(metric))
-            ax.set_xlabel("Epoch")
-            ax.xaxis.get_major_locator().set_params(integer=True)
-        panels[0].legend(handles=[Line2D([], [], color="#1f77b4", label="train"),
-                                  Line2D([], [], color="#ff7f0e", linestyle="--", label="validation")],
-                         loc="best")
+                        ax.plot(columns_of_fold["epoch"], values, color=colour, linestyle=style, linewidth=1,
+                                alpha=0.8)
+            ax.set_title(plain_text(label, 24 if wide else 48), fontsize=8.5, loc="left", pad=3, y=1.0)
+            ax.tick_params(labelsize=7.5, labelleft=column == 0, labelbottom=index + columns >= count)
+        if _log_scale_fits(seen):
+            axes[0].set_yscale("log")
+        else:
+            axes[0].yaxis.set_major_locator(MaxNLocator(nbins=4))
+        axes[0].xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        canvas.figure.text(left / width, 1 - 0.28 / height, plain_text(metric), fontsize=10, fontweight="bold")
+        middle = left + (columns * panel_w + (columns - 1) * gap_x) / 2
+        canvas.figure.text(middle / width, 0.04 / height, "Epoch", ha="center", va="bottom")
+        canvas.figure.legend(handles=[Line2D([], [], color="#1f77b4", label="train"),
+                                      Line2D([], [], color="#ff7f0e", linestyle="--", label="validation")],
+                             loc="upper right", ncol=2, frameon=False, borderaxespad=0.2)
         return svg_markup(canvas.figure, key)
 
 
@@ -362,13 +399,13 @@ def regression_figure(y_true: np.ndarray, y_pred: np.ndarray, *, key: str) -> st
         scatter.plot([low, high], [low, high], linestyle="--", color="#888888", linewidth=1, label="y = x")
         scatter.set_xlabel("Actual")
         scatter.set_ylabel("Predicted")
-        scatter.set_title("Predicted vs actual")
+        scatter.set_title("Predicted vs actual", y=1.0)
         scatter.legend(loc="upper left")
         histogram.hist(y_true - y_pred, bins=30, color="#2ca02c", alpha=0.8)
         histogram.axvline(0, color="#888888", linestyle="--", linewidth=1)
         histogram.set_xlabel("Residual (actual − predicted)")
         histogram.set_ylabel("Samples")
-        histogram.set_title("Residuals")
+        histogram.set_title("Residuals", y=1.0)
         return svg_markup(canvas.figure, key)
 
 

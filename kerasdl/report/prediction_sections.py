@@ -24,6 +24,7 @@ import numpy as np
 from kerasdl import metrics, tasks
 
 from . import figures, section_figures
+from .confusion_table import confusion_table
 from .formatting import number
 from .ranking import best_variant_names, headline_metric
 from .run_files import FoldPredictions, finite, fold_entries, pooled
@@ -152,16 +153,20 @@ def confusion_section(record: dict[str, Any], variants: Sequence[dict[str, Any]]
                 except ValueError as exc:
                     why = f"no confusion matrix recorded, and predictions.npz does not give one ({exc})"
         if matrix is None:
-            items.append({"variant": variant, "svg": None, "note": why or "no confusion matrix recorded"})
+            items.append({"variant": variant, "svg": None, "table": None,
+                          "note": why or "no confusion matrix recorded"})
             continue
         used = len(folds) if folds else sum(1 for f in fold_entries(variant) if f.get("status") == "completed")
-        svg = figures.confusion_figure(matrix, names, key=f"cm{position}")
         caption = (f"Summed over {_folds_text(used, total)}"
-                   + (" (computed from predictions.npz; arg-max class)" if source == "computed" else "")
-                   + ". Rows: actual class; columns: predicted class. Right: each row divided by its total, "
-                     "so the diagonal is each class's recall.")
-        items.append({"variant": variant, "svg": svg, "caption": caption, "note": "",
-                      "wide": k > figures.ANNOTATED_CLASSES})
+                   + (" (computed from predictions.npz; arg-max class)" if source == "computed" else "") + ".")
+        if k <= figures.ANNOTATED_CLASSES:  # few classes: a table of numbers, shaded (confusion_table.py)
+            items.append({"variant": variant, "svg": None, "table": confusion_table(matrix, names),
+                          "caption": caption, "note": ""})  # how to read it: said once, above the tables
+            continue
+        caption += (" Rows: actual class; columns: predicted class. Right: each row divided by its total, "
+                    "so the diagonal is each class's recall.")
+        items.append({"variant": variant, "svg": figures.confusion_figure(matrix, names, key=f"cm{position}"),
+                      "table": None, "caption": caption, "note": "", "wide": True})
     return items
 
 

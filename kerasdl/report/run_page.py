@@ -10,6 +10,9 @@ machine; with many variants they are folded (`<details>`, no script).
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,41 +105,44 @@ def _plotted(columns: list[str]) -> list[str]:
     return [c for c in columns if c.endswith("loss") and not c.startswith("val_") and c not in _NOT_PLOTTED][:2]
 
 
-def _learning_curves(files: RunFiles, variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _learning_curves(files: RunFiles, variants: list[dict[str, Any]]) -> dict[str, Any]:
+    """One small-multiples figure per plotted metric (a panel per variant, shared axes), a table of each
+    variant's epochs, and a note for each variant without a history to draw."""
     history = files.history
-    items = []
-    for position, variant in enumerate(variants):
+    metrics: dict[str, list[tuple[str, list[dict[str, np.ndarray]]]]] = {}  # metric → panels, in first-seen order
+    rows, notes = [], []
+    for variant in variants:
         if variant.get("kind") == "sklearn":
             continue  # no epochs to show
         name = str(variant.get("name"))
-        rows = history[history["variant"] == name] if history is not None else None
-        if rows is None or rows.empty:
-            items.append({"variant": variant, "svg": None, "note": "no training history recorded"})
+        found = history[history["variant"] == name] if history is not None else None
+        if found is None or found.empty:
+            notes.append({"variant": variant, "note": "no training history recorded"})
             continue
-        rows = rows.dropna(axis=1, how="all")
-        plotted = _plotted(list(rows.columns))
+        found = found.dropna(axis=1, how="all")
+        plotted = _plotted(list(found.columns))
         if not plotted:
-            items.append({"variant": variant, "svg": None, "note": "history has no loss column"})
+            notes.append({"variant": variant, "note": "history has no loss column"})
             continue
         folds = []
-        for fold, part in rows.sort_values(["fold", "epoch"]).groupby("fold", sort=True):
+        for _, part in found.sort_values(["fold", "epoch"]).groupby("fold", sort=True):
             columns = {c: part[c].to_numpy(dtype=float) for c in part.columns
                        if c in plotted or (c.startswith("val_") and c[4:] in plotted)}
             columns["epoch"] = part["epoch"].to_numpy(dtype=float)
-            folds.append((int(fold), columns))
+            folds.append(columns)
+        label = str(variant.get("label") or name)
+        for metric in plotted:
+            metrics.setdefault(metric, []).append((label, folds))
         entries = fold_entries(variant)
-        epochs = ", ".join(str(f.get("epochs_run", "?")) for f in entries)
-        best = ", ".join(str(f.get("best_epoch")) for f in entries if f.get("best_epoch") is not None)
-        caption = (f"One thin line per fold ({len(folds)} fold{'s' if len(folds) != 1 else ''}); "
-                   "solid: training, dashed: validation.")
-        if epochs:
-            caption += f" Epochs run per fold: {epochs}."
-        if best:
-            monitor = next((str(f["monitor"]) for f in entries if f.get("monitor")), "val_loss")
-            caption += f" Best epoch (by {monitor}): {best}."
-        svg = figures.learning_curve_figure(folds, plotted, key=f"lc{position}")
-        items.append({"variant": variant, "svg": svg, "caption": caption, "note": ""})
-    return items
+        monitor = next((str(f["monitor"]) for f in entries if f.get("monitor")), "val_loss")
+        best = [str(f.get("best_epoch")) for f in entries if f.get("best_epoch") is not None]
+        rows.append({"variant": variant, "folds": len(folds),
+                     "epochs": ", ".join(str(f.get("epochs_run", "?")) for f in entries) or "—",
+                     "best": f"{', '.join(best)} (by {monitor})" if best else "—"})
+    drawn = [{"metric": metric, "svg": figures.learning_curves_figure(panels, metric, key=f"lc{position}"),
+                 "wide": len(panels) > 2}
+                for position, (metric, panels) in enumerate(metrics.items())]
+    return {"figures": drawn, "rows": rows, "notes": notes}
 
 
 def _models(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -243,10 +249,29 @@ def run_context(files: RunFiles) -> dict[str, Any]:
     return context
 
 
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector off while a page draws, back to its previous state after.
+
+    Drawing a page's figures allocates about a million short-lived matplotlib objects, and each
+    automatic collection they trigger walks every long-lived object of the process too (about 200,000
+    with pandas, scikit-learn and matplotlib loaded; twice that with TensorFlow): measured at a sixth
+    of a 10-variant page's time (benchmarks/render_scaling.py). The page's own garbage (figures are
+    reference cycles) goes at the next automatic collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def render_run(run_dir: str | Path) -> Path:
     """Render `run_dir/report.html` from the run record alone and return its path."""
     run_dir = Path(run_dir)
     files = load_run(run_dir)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _cycle_collection_paused():
         html = render_page("run.html.j2", **run_context(files))
     return write_page(run_dir / "report.html", html)

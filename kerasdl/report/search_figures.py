@@ -121,7 +121,7 @@ def scatter_figure(name: str, xs: Sequence[float], ys: Sequence[float], *, categ
         elif log_x:
             ax.set_xscale("log")
         ax.scatter(x, ys, s=18, color=variant_colour(0), alpha=0.8)
-        ax.set_title(plain_text(name, 30))
+        ax.set_title(plain_text(name, 30), y=1.0)
         ax.set_xlabel(plain_text(name, 30))
         ax.set_ylabel(plain_text(objective, 25))
         return svg_markup(canvas.figure, key)
@@ -150,8 +150,8 @@ def compare_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]], Sequ
         left.set_xlabel("Trial")
         right.set_xlabel("Epochs trained so far")
         left.set_ylabel(plain_text(f"best {objective}", 40))
-        left.set_title(plain_text(f"Best so far ({_better(direction)})", 50))
-        right.set_title("Same, against training budget")
+        left.set_title(plain_text(f"Best so far ({_better(direction)})", 50), y=1.0)
+        right.set_title("Same, against training budget", y=1.0)
         left.xaxis.get_major_locator().set_params(integer=True)
         if series:
             left.legend(loc="lower right" if direction == "max" else "upper right")

@@ -128,7 +128,7 @@ def images_figure(images: Sequence[dict[str, Any]], *, columns: int | None, key:
             for box in image.get("boxes") or []:
                 _draw_box(ax, box)
             ax.set_axis_off()
-            ax.set_title(plain_text(image.get("label", ""), 28 if boxed else 18), fontsize=8, pad=3)
+            ax.set_title(plain_text(image.get("label", ""), 28 if boxed else 18), fontsize=8, pad=3, y=1.0)
         return svg_markup(canvas.figure, key)
 
 
@@ -176,7 +176,7 @@ def boundaries_figure(panels: Sequence[dict[str, Any]], *, key: str) -> str:
                            s=14, edgecolors="white", linewidths=0.5)
             ax.set_xlim(np.nanmin(xs), np.nanmax(xs))  # the grid the probabilities were computed on
             ax.set_ylim(np.nanmin(ys), np.nanmax(ys))
-            ax.set_title(plain_text(panel.get("label", f"panel {index + 1}"), 40))
+            ax.set_title(plain_text(panel.get("label", f"panel {index + 1}"), 40), y=1.0)
             ax.grid(False)
         colourbar = canvas.axes(canvas.width - 0.45, canvas.height - side - 0.3, 0.12, side)
         bar = canvas.figure.colorbar(regions, cax=colourbar)
@@ -227,7 +227,7 @@ def heatmap_figure(panels: Sequence[dict[str, Any]], *, x_label: str, y_label: s
                                 color="black" if value > middle else "white")
             ax.set_xlabel(plain_text(x_label, 60))
             ax.set_ylabel(plain_text(y_label, 40))
-            ax.set_title(plain_text(panel.get("label", ""), 50))
+            ax.set_title(plain_text(panel.get("label", ""), 50), y=1.0)
             ax.grid(False)
         bar = canvas.figure.colorbar(image, cax=canvas.axes(canvas.width - 0.45, canvas.height - height - 0.3,
                                                             0.12, height))

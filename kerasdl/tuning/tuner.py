@@ -37,6 +37,7 @@ import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
 from kerasdl import runs
+from kerasdl.harness.fit_memory import released_custom_gradients
 
 from . import _keras_tuner_private as private
 from . import hparams_log
@@ -276,9 +277,10 @@ class SearchTuner(keras_tuner.Tuner):
                     callbacks += [_TunerHooks(self, trial), checkpoint, best]
                     if self.context.epoch_cap:
                         callbacks.append(_EpochCap(self.context.epoch_cap))
-                    result = private.build_and_fit(self, trial, fold.x_train, fold.y_train,
-                                                   validation_data=(fold.x_val, fold.y_val),
-                                                   **{**kwargs, "callbacks": callbacks})
+                    with released_custom_gradients():  # else TensorFlow keeps every trial's graphs
+                        result = private.build_and_fit(self, trial, fold.x_train, fold.y_train,
+                                                       validation_data=(fold.x_val, fold.y_val),
+                                                       **{**kwargs, "callbacks": callbacks})
                     if isinstance(result, keras.callbacks.History) and objective.name not in result.history:
                         raise ValueError(f"the objective {objective.name!r} is not among the metrics Keras logged "
                                          f"({', '.join(sorted(result.history)) or 'none'}); compile the model with "
