@@ -44,7 +44,25 @@ _RUN = textwrap.dedent('''
         variant = record.variant("mlp")
         found[kind] = {"mse": variant["metrics"].get("mse", {}).get("mean"), "status": record.status,
                        "fold": variant["folds"][0] if variant["folds"] else None, "error": variant["error"]}
-    print("RESULT " + json.dumps(found))
+    print("RESULT " + json.dumps(found), flush=True)
+    if len(sys.argv) > 4 and sys.argv[4] == "then-lose-the-chief":  # a second run, which the chief dies in
+        import os, signal, time
+        import keras
+        from kerasdl.harness import distribute
+
+        class ChiefDies(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1 and distribute.is_chief():
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        experiment = Experiment(name="fault", dataset=data, distribute="multiworker", variants=[
+            Variant("mlp", builder="mlp", hyperparameters={"units": [8]}, epochs=500, batch_size=16, patience=None,
+                    callbacks=(ChiefDies,)), Variant("later", builder="mlp", epochs=1, batch_size=16)])
+        started = time.monotonic()
+        try:
+            run(experiment, out=sys.argv[1], quiet=True, tensorboard=False)
+        except distribute.PeerLost as error:
+            print(f"LOST {time.monotonic() - started:.1f} {error}", flush=True)
 ''')
 
 
@@ -70,18 +88,32 @@ def test_mirrored_on_two_cpu_devices_matches_one_process(tmp_path):
     assert mirrored["mse"] == pytest.approx(single["mse"], rel=1e-3)
 
 
-def test_multiworker_on_two_local_processes_only_the_chief_writes(tmp_path):
-    ports = [free_port(), free_port()]
-    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+def _tf_config(ports, index):
+    return json.dumps({"cluster": {"worker": [f"localhost:{port}" for port in ports]},
+                       "task": {"type": "worker", "index": index}})
+
+
+def test_multiworker_on_two_local_processes_only_the_chief_writes_and_a_lost_chief_stops_the_worker(tmp_path):
+    """Then, in the same two processes, a second run whose chief is killed hard in the middle of its fit:
+    the worker stops with a clear error naming the chief instead of waiting for it forever. Beside them, a
+    worker started against a chief that is not there gives up after KERASDL_PEER_TIMEOUT_S, naming it."""
+    ports, nobody = [free_port(), free_port()], [free_port(), free_port()]
+    lonely = subprocess.Popen([sys.executable, "-m", "kerasdl.cli", "run", "heart-disease", "--distribute",
+                               "multiworker", "--out", str(tmp_path / "lonely")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                                                                      "KERASDL_PEER_TIMEOUT_S": "2",
+                                                                      "TF_CONFIG": _tf_config(nobody, 1)})
     outs = [tmp_path / "chief", tmp_path / "worker"]
-    processes = [_python([str(out), "one-cpu", "multiworker"],
-                         env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
-                 for i, out in enumerate(outs)]
+    processes = [_python([str(out), "one-cpu", "multiworker", "then-lose-the-chief"],
+                         env={"TF_CONFIG": _tf_config(ports, i)}) for i, out in enumerate(outs)]
     try:
-        chief, worker = (_result(p) for p in processes)
+        outputs = [p.communicate(timeout=240)[0] for p in processes]
+        _, lonely_err = lonely.communicate(timeout=120)
     finally:
-        for process in processes:
+        for process in [*processes, lonely]:
             process.kill()
+    chief, worker = ([json.loads(line.removeprefix("RESULT ")) for line in out.splitlines()
+                      if line.startswith("RESULT ")][-1] for out in outputs)
     fold = chief["multiworker"]["fold"]
     assert fold["distribute"]["workers"] == 2 and fold["distribute"]["replicas"] == 2
     assert fold["distribute"]["per_replica_batch_size"] == 8.0
@@ -89,6 +121,17 @@ def test_multiworker_on_two_local_processes_only_the_chief_writes(tmp_path):
     assert chief["multiworker"]["mse"] == pytest.approx(worker["multiworker"]["mse"])  # one model, in step
     assert len(list((outs[0] / "dist").glob("*/run.json"))) == 1
     assert not outs[1].exists()  # the worker trained its share and wrote nothing
+
+    assert processes[0].returncode == -9, outputs[0][-3000:]  # the chief killed itself in the second run...
+    [lost] = [line for line in outputs[1].splitlines() if line.startswith("LOST ")]  # ...and the worker said so
+    assert processes[1].returncode == 0, outputs[1][-3000:]
+    assert f"worker 0 at localhost:{ports[0]}" in lost and "this process (worker 1) stopped" in lost, lost
+    assert len(list((outs[0] / "fault").glob(".*.partial"))) == 1  # what the chief left: an abandoned run
+
+    assert lonely.returncode == 2, lonely_err[-3000:]
+    [line] = [line for line in lonely_err.splitlines() if line.startswith("kerasdl: error:")]
+    assert f"no chief answered at localhost:{nobody[0]}" in line and "within 2 s" in line, line
+    assert not (tmp_path / "lonely").exists()
 
 
 def test_bad_strategy_names_and_missing_cluster_are_user_errors(monkeypatch):

@@ -29,10 +29,12 @@ from kerasdl.tuning import distributed as tuning_distributed
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "KERASDL_BACKUP_INTERVAL_S": "0"}
 TIMEOUT = 300  # seconds: every subprocess is bounded
 
-# A baseline and a small MLP, 2-fold CV, no shuffling and no early stopping: deterministic epoch by
-# epoch, so a resumed run must reproduce an uninterrupted one exactly. RESUME_TOY_KILL="<fit>:<epoch>"
-# makes the process SIGKILL itself at the end of that epoch of its n-th Keras fit (0: mlp/fold0,
-# 1: mlp/fold1): a real kill -9 at a known point, before BackupAndRestore saves that epoch.
+# A baseline and a small MLP, 2-fold CV, no shuffling: deterministic epoch by epoch, so a resumed run must
+# reproduce an uninterrupted one exactly. RESUME_TOY_KILL="<fit>:<epoch>" makes the process SIGKILL itself
+# at the end of that epoch of its n-th Keras fit (0: mlp/fold0, 1: mlp/fold1): a real kill -9 at a known
+# point, before BackupAndRestore saves that epoch. Early stopping (patience 2, best weights restored) ends
+# both folds at epoch 3, the best being epoch 1: a fit killed at epoch 3 of fold 1 stops there and restores
+# epoch 1's weights only if its early stopping resumes with the wait and best weights it had.
 RESUME_TOY = '''
 import itertools
 import os
@@ -63,8 +65,8 @@ def experiment():
 
     return Experiment(name=NAME, dataset="heart-disease", evaluation="cv", folds=2, variants=[
         Variant("lr", estimator=LogisticRegression(max_iter=500)),
-        Variant("mlp", builder="mlp", hyperparameters={"units": [4]}, epochs=4, patience=None, batch_size=32,
-                fit_kwargs={"shuffle": False}, callbacks=(_killer,)),
+        Variant("mlp", builder="mlp", hyperparameters={"units": [4]}, epochs=6, patience=2, batch_size=32,
+                learning_rate=0.1, fit_kwargs={"shuffle": False}, callbacks=(_killer,)),
     ])
 '''
 
@@ -88,6 +90,7 @@ class TermOnFirstFit(LogisticRegression):
         if mark and not Path(mark).exists():
             Path(mark).touch()
             os.kill(os.getpid(), signal.SIGTERM)
+            Path(mark + ".kept-going").touch()  # a stop request must end a fit at once, not when it returns
         return super().fit(X, y, sample_weight)
 
 
@@ -95,6 +98,45 @@ def experiment():
     return Experiment(name=NAME, dataset="heart-disease", evaluation="cv", folds=2, variants=[
         Variant("plain", estimator=LogisticRegression(max_iter=500)),
         Variant("term", estimator=TermOnFirstFit(max_iter=500, C=0.5)),
+    ])
+'''
+
+# A Keras fit long enough for several batches per step (steps_per_execution > 1) that sends itself a real
+# SIGTERM at the end of its first epoch and notes in TERM_KERAS_EVENTS whatever it still does afterwards.
+TERM_KERAS_TOY = '''
+import os
+import signal
+
+from kerasdl.harness import Experiment, Variant
+
+NAME = "term-keras-toy"
+
+
+def _terminator():
+    import keras
+
+    def note(text):
+        with open(os.environ["TERM_KERAS_EVENTS"], "a") as handle:
+            handle.write(text + "\\n")
+
+    class TermAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                note(f"steps_per_execution {self.model.steps_per_execution}")
+                os.kill(os.getpid(), signal.SIGTERM)
+                note("went on after the signal")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch:
+                note(f"epoch {epoch + 1} began")
+
+    return TermAfterFirstEpoch()
+
+
+def experiment():
+    return Experiment(name=NAME, dataset="heart-disease", variants=[
+        Variant("mlp", builder="mlp", hyperparameters={"units": [4]}, epochs=200, batch_size=4, patience=None,
+                callbacks=(_terminator,)),
     ])
 '''
 
@@ -166,10 +208,11 @@ def test_a_run_killed_hard_mid_fit_resumes_to_the_record_of_an_uninterrupted_run
         assert mine["metrics"] == theirs["metrics"] and mine["confusion_matrix"] == theirs["confusion_matrix"]
         assert [f.get("epochs_run") for f in mine["folds"]] == [f.get("epochs_run") for f in theirs["folds"]]
         assert [f.get("best_epoch") for f in mine["folds"]] == [f.get("best_epoch") for f in theirs["folds"]]
-    assert [f["epochs_run"] for f in resumed["variants"][1]["folds"]] == [4, 4]
+    assert [f["epochs_run"] for f in resumed["variants"][1]["folds"]] == [3, 3]  # stopped early, as uninterrupted
+    assert [f["best_epoch"] for f in resumed["variants"][1]["folds"]] == [1, 1]
     assert resumed["variants"][1]["folds"][1]["resumed_from_epoch"] == 2  # inside the fit, from its backup
     history, expected = pd.read_csv(resumed_dir / "history.csv"), pd.read_csv(whole_dir / "history.csv")
-    assert list(history["epoch"]) == [1, 2, 3, 4] * 2  # continuous: the two epochs before the kill kept
+    assert list(history["epoch"]) == [1, 2, 3] * 2  # continuous: the two epochs before the kill kept
     np.testing.assert_allclose(history[["loss", "val_loss"]], expected[["loss", "val_loss"]], rtol=1e-6)
     with np.load(resumed_dir / "predictions.npz") as mine, np.load(whole_dir / "predictions.npz") as theirs:
         assert sorted(mine.files) == sorted(theirs.files)
@@ -189,12 +232,26 @@ def test_sigterm_ends_a_run_as_interrupted_and_resume_finishes_it(tmp_path, monk
     assert record["status"] == "interrupted" and "SIGTERM" in record["error"]
     assert [v["status"] for v in record["variants"]] == ["completed", "interrupted"]
     assert "SIGTERM: stopping" in capsys.readouterr().out
+    assert not (tmp_path / "terminated-once.kept-going").exists()  # the fit ended at the signal
 
     assert main(["run", str(path), "--out", str(tmp_path), "--resume", str(run_dir), "--no-tensorboard"]) == 0
     again = runs.load_record(run_dir)
     assert again["status"] == "completed" and again["run_id"] == record["run_id"]
     assert again["variants"][0] == record["variants"][0]  # kept as recorded, not run again
     assert len(again["variants"][1]["folds"]) == 2 and again["variants"][1]["metrics"]["accuracy"]["n"] == 2
+
+
+def test_sigterm_ends_a_keras_fit_at_once_even_with_several_batches_per_step(tmp_path, monkeypatch, capsys):
+    """Not after the stopped epoch's validation, the next block of steps, the test evaluation and saving."""
+    path = _write(tmp_path, "term_keras_toy.py", TERM_KERAS_TOY)
+    events = tmp_path / "events.txt"
+    monkeypatch.setenv("TERM_KERAS_EVENTS", str(events))
+    assert main(["run", str(path), "--out", str(tmp_path), "--no-tensorboard"]) == 130
+    [first, *after] = events.read_text().splitlines()
+    assert int(first.split()[1]) > 1 and after == []
+    record = runs.load_record(_finished(tmp_path, "term-keras-toy"))
+    assert record["status"] == "interrupted" and record["variants"][0]["status"] == "interrupted"
+    assert "SIGTERM: stopping" in capsys.readouterr().out
 
 
 def test_resume_refuses_what_it_cannot_resume(tmp_path, capsys):
@@ -235,6 +292,38 @@ def test_two_processes_writing_runs_into_one_folder_lose_nothing(tmp_path):
     assert not list(out.rglob("*.partial")) and not list(out.rglob(".*.tmp"))
     index = (out / "index.html").read_text(encoding="utf-8")
     assert all(name in index for name in names)  # the last index written lists every finished run
+
+
+def test_locks_without_fcntl_go_through_portalocker_with_the_same_behaviour(tmp_path, monkeypatch):
+    """Windows has no fcntl: with it gone, every lock kerasdl takes still excludes, waits and releases."""
+    import portalocker
+
+    from kerasdl import locks
+
+    monkeypatch.setattr(locks, "fcntl", None)
+    calls = []
+    monkeypatch.setattr(portalocker, "lock", lambda *a, _lock=portalocker.lock: (calls.append(a), _lock(*a))[1])
+    path = tmp_path / "folder.lock"
+    assert not locks.is_locked(path)
+    held = locks.HeldLock(path)
+    assert locks.is_locked(path)  # another open file description (as another process would) is refused
+    with pytest.raises(BlockingIOError):
+        locks.HeldLock(path)
+    got = threading.Event()
+
+    def wait_for_it() -> None:
+        with locks.exclusive(path):
+            got.set()
+
+    waiter = threading.Thread(target=wait_for_it, daemon=True)
+    waiter.start()
+    assert not got.wait(0.3)  # `exclusive` waits while the lock is held...
+    held.release()
+    assert got.wait(10)  # ...and takes it once released
+    waiter.join(10)
+    again = locks.HeldLock(path)
+    again.release(remove=True)
+    assert not path.exists() and not locks.is_locked(path) and len(calls) >= 5
 
 
 def _damage(run_dir: Path, how: str) -> str:

@@ -12,17 +12,52 @@ Keras's own per-batch bar is off in every mode (the epoch bar replaces it).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, TextIO
 
-__all__ = ["Progress", "STOP_REQUESTED", "check_stop"]
+__all__ = ["Progress", "STOP_REQUESTED", "check_stop", "interruptible", "stop_at_once_if_interruptible"]
 
-# Set by the harness's Ctrl-C handler. A KeyboardInterrupt raised inside TensorFlow's C++ code can
-# surface as a SystemError, so the first Ctrl-C only asks training to stop at the next batch boundary,
-# where Python raises KeyboardInterrupt cleanly.
+# Set by the harness's Ctrl-C / SIGTERM handler. Outside `interruptible()` blocks that is all it does:
+# the harness's own bookkeeping (writing the record, the index) stops at its next `check_stop()`.
 STOP_REQUESTED = threading.Event()
+_interruptible_depth = 0  # > 0 while the main thread is inside `interruptible()`
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """A block (one fold's fit, evaluation and scoring) that a stop request ends at once.
+
+    Waiting for the next check would let a stopped fold run its validation pass, test evaluation and
+    model saving first, or a scikit-learn fit run to its end: seconds to minutes on a large fold, for
+    results the interrupted run then throws away. Python runs a signal handler only between bytecodes,
+    so the KeyboardInterrupt arrives when TensorFlow's C++ returns to Python, at the end of a batch or
+    `steps_per_execution` block (a long C call, e.g. one libsvm fit, still runs to its end). An error
+    TensorFlow makes of it is turned back into an interruption by the harness (STOP_REQUESTED is set).
+    """
+    global _interruptible_depth
+    _interruptible_depth += 1
+    try:
+        yield
+    finally:
+        _interruptible_depth -= 1
+
+
+def _in_finalizer(frame: Any) -> bool:
+    """Whether the signal arrived inside a weakref callback or `__del__`, where Python only prints an
+    exception ("Exception ignored in ...") instead of raising it."""
+    code = getattr(frame, "f_code", None)
+    return code is not None and (code.co_name == "__del__" or code.co_filename.endswith("weakref.py"))
+
+
+def stop_at_once_if_interruptible(frame: Any = None) -> None:
+    """Called by the signal handler after setting STOP_REQUESTED: inside `interruptible()`, stop now
+    (unless `frame`, where the signal arrived, is a finalizer: then at the next batch, by the flag)."""
+    if _interruptible_depth and STOP_REQUESTED.is_set() and not _in_finalizer(frame):
+        raise KeyboardInterrupt
 
 _SHOWN_LOGS = ("loss", "val_loss")  # the epoch bar's numbers: short enough for one line
 

@@ -13,10 +13,15 @@ same batch. Model building and compiling happen inside `strategy.scope()` (keras
 as tf.distribute requires for the variables to be mirrored. What a fold used is recorded beside it:
 strategy, replicas, workers, global and per-replica batch.
 
-If a worker dies, collective operations on the others fail (MultiWorkerMirroredStrategy has no
-elastic membership): the run ends as failed with TensorFlow's error in the record. Run it again with
-`--resume` (`kerasdl/harness/resume.py`): `keras.callbacks.BackupAndRestore`, which the harness adds
-to every fit, restarts each unfinished fold from its last finished epoch.
+Faults. MultiWorkerMirroredStrategy has no elastic membership: it needs every process to the end.
+Its waits are bounded here through TensorFlow's coordination service (`_configure_coordination`): a
+process gives up on peers that have not started after KERASDL_PEER_TIMEOUT_S (default 120 s; a worker
+then names the chief's address it tried), and a peer without heartbeats for min(that, 10 s) is lost,
+which aborts the collectives every survivor is blocked in. A lost peer (killed, crashed, host or
+network down) ends the run on every surviving host with one line naming it (`PeerLost`, exit 2);
+the chief's folder stays `.partial` with every fold that finished (`kerasdl report` lists it as
+abandoned). Workers keep no state of their own, so `--resume` across hosts is not supported: start
+the command again on every host.
 """
 
 from __future__ import annotations
@@ -25,17 +30,22 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from kerasdl.errors import UserError
 
-__all__ = ["KINDS", "build_before_fit", "check", "describe", "is_chief", "prepare", "scope", "shard_by_rows",
-           "strategy", "writes_output"]
+__all__ = ["KINDS", "PEER_TIMEOUT_S", "PeerLost", "build_before_fit", "check", "describe", "is_chief", "peer_timeout",
+           "peers_watched", "prepare", "scope", "shard_by_rows", "strategy", "writes_output"]
 
 KINDS = ("mirrored", "multiworker")
+# A multi-worker process waits this long for its peers to start (KERASDL_PEER_TIMEOUT_S), and counts a
+# peer as lost after min(this, 10 s) without its heartbeat.
+PEER_TIMEOUT_S = 120.0
 _made: dict[str, Any] = {}
 
 
@@ -83,8 +93,136 @@ def strategy(kind: str | None) -> Any:
                 raise UserError("--distribute multiworker needs TF_CONFIG describing the cluster and this task, "
                                 'e.g. TF_CONFIG=\'{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, '
                                 '"task": {"type": "worker", "index": 0}}\' on the first host (index 1 on the second)')
-            _made[kind] = _scalar_safe(tf.distribute.MultiWorkerMirroredStrategy())
+            _configure_coordination(tf)
+            try:
+                _made[kind] = _scalar_safe(tf.distribute.MultiWorkerMirroredStrategy())
+            except _tf_errors() as error:  # the cluster never formed within the timeout
+                raise _never_formed(error) from None
     return _made[kind]
+
+
+class PeerLost(UserError):
+    """Another process of a multi-worker run stopped answering (killed, crashed, host down, network cut):
+    MultiWorkerMirroredStrategy cannot go on without it, so the run stops on every host still alive."""
+
+
+def peer_timeout() -> float:
+    """Seconds a multi-worker process waits for a peer that does not answer (KERASDL_PEER_TIMEOUT_S)."""
+    text = os.environ.get("KERASDL_PEER_TIMEOUT_S", str(PEER_TIMEOUT_S))
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise UserError(f"KERASDL_PEER_TIMEOUT_S: expected a number of seconds > 0. Received: {text!r}")
+    return value
+
+
+def _addresses() -> dict[str, str]:
+    """'/job:worker/replica:0/task:1' → its host:port in TF_CONFIG."""
+    cluster = _cluster().get("cluster") or {}
+    return {f"/job:{job}/replica:0/task:{i}": address for job in ("chief", "worker")
+            for i, address in enumerate(cluster.get(job) or [])}
+
+
+def _leader() -> tuple[str, str]:
+    """The coordination service's leader (TensorFlow's choice: the chief, else worker 0) and its address."""
+    cluster = _cluster().get("cluster") or {}
+    name = "/job:chief/replica:0/task:0" if cluster.get("chief") else "/job:worker/replica:0/task:0"
+    return name, _addresses().get(name, "?")
+
+
+def _configure_coordination(tf: Any) -> None:
+    """TensorFlow's coordination service, as MultiWorkerMirroredStrategy would configure it itself
+    (it keeps a configuration made before it), but with bounded waits: a process waits at most
+    `peer_timeout()` for the others to register (its default is an hour), and a peer whose heartbeats
+    stop for that long (at most 10 s, TensorFlow's own default) counts as lost, which aborts the
+    collectives every survivor is blocked in. Private TensorFlow modules: without them the strategy
+    configures itself, with unbounded waits."""
+    try:
+        from tensorflow.python.distribute import multi_worker_util
+        from tensorflow.python.eager import context
+        try:
+            from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+        except ImportError:
+            from tsl.protobuf import coordination_config_pb2
+    except ImportError:
+        return
+    spec = tf.distribute.cluster_resolver.TFConfigClusterResolver().cluster_spec()
+    jobs = [coordination_config_pb2.CoordinatedJob(name=job, num_tasks=spec.num_tasks(job))
+            for job in ("chief", "worker") if job in spec.jobs]
+    wait_ms = int(peer_timeout() * 1000)
+    heartbeat_ms = min(wait_ms, 10_000)
+    context.context().configure_coordination_service(
+        service_type="standalone", service_leader=multi_worker_util.coordination_leader(spec), coordinated_jobs=jobs,
+        cluster_register_timeout_in_ms=wait_ms, heartbeat_timeout_in_ms=heartbeat_ms,
+        shutdown_barrier_timeout_in_ms=heartbeat_ms)
+
+
+def _tf_errors() -> tuple[type[BaseException], ...]:
+    import tensorflow as tf
+
+    return (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError,
+            tf.errors.CancelledError)
+
+
+def _named(task: str, where: dict[str, str]) -> str:
+    """'/job:worker/replica:0/task:1' → 'worker 1 at host:port'."""
+    found = re.match(r"/job:(\w+)/replica:\d+/task:(\d+)", task)
+    return f"{found.group(1)} {found.group(2)} at {where.get(task, '?')}" if found else task
+
+
+def _peer_lost(error: BaseException) -> PeerLost:
+    """One line naming who was lost, from TensorFlow's (long, multi-line) error."""
+    text = str(getattr(error, "message", error))
+    where = _addresses()
+    leader, leader_address = _leader()
+    me = _cluster().get("task") or {}
+    if "stopped sending heartbeats" in text:
+        tail = text.split("stopped sending heartbeats", 1)[1]
+        lost = [_named(t, where) for t in dict.fromkeys(re.findall(r"/job:\w+/replica:\d+/task:\d+", tail))]
+        who = f"{', '.join(lost) or 'a peer'} stopped sending heartbeats"
+    elif (found := re.search(r"ipv[46]:([^\s;,]+):(\d+)", text)) and "onnect" in text:
+        port = found.group(2)
+        task = next((t for t, a in where.items() if a.rsplit(":", 1)[-1] == port), None)
+        who = (f"{_named(task, where) if task else f'the peer at {found.group(1)}:{port}'} refused the "
+               "connection (its process is gone)")
+    elif "Heartbeat" in text or "DEADLINE_EXCEEDED" in text or isinstance(error, _tf_errors()[1]):
+        who = f"the chief at {leader_address} stopped answering"
+    else:  # e.g. "Socket closed": TensorFlow does not say whose
+        mine = f"/job:{me.get('type')}/replica:0/task:{me.get('index', 0)}"
+        peers = [_named(t, where) for t in where if t != mine]
+        reason = text.strip().splitlines()[0].split("aborted by: ")[-1][:160]
+        who = f"{peers[0] if len(peers) == 1 else 'one of ' + ', '.join(peers)} stopped answering ({reason})"
+    return PeerLost(f"multi-worker run: {who}; this process ({me.get('type', '?')} {me.get('index', '?')}) "
+                    f"stopped too. Every finished fold is in the chief's record; start the command again on "
+                    f"every host (a peer silent for {min(peer_timeout(), 10):g} s counts as lost)")
+
+
+@contextlib.contextmanager
+def peers_watched(kind: str | None) -> Iterator[None]:
+    """Inside a multi-worker fit: TensorFlow's error for a lost peer becomes one clear PeerLost."""
+    if kind != "multiworker":
+        yield
+        return
+    try:
+        yield
+    except _tf_errors() as error:
+        raise _peer_lost(error) from None
+
+
+def _never_formed(error: BaseException) -> UserError:
+    me = _cluster().get("task") or {}
+    leader, address = _leader()
+    mine = _addresses().get(f"/job:{me.get('type')}/replica:0/task:{me.get('index', 0)}")
+    if mine == address:  # this process is the leader: some worker never came
+        return UserError(f"multi-worker run: not every worker of TF_CONFIG's cluster "
+                         f"({', '.join(_addresses().values())}) connected to this chief at {address} within "
+                         f"{peer_timeout():g} s; start the same command on every host (KERASDL_PEER_TIMEOUT_S "
+                         f"sets the wait)")
+    return UserError(f"multi-worker run: no chief answered at {address} ({leader.split('/replica')[0][5:]} "
+                     f"{leader.rsplit(':', 1)[-1]} of TF_CONFIG) within {peer_timeout():g} s; start the chief "
+                     f"first, or check TF_CONFIG's addresses (KERASDL_PEER_TIMEOUT_S sets the wait)")
 
 
 def _scalar_safe(found: Any) -> Any:

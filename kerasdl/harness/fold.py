@@ -227,7 +227,7 @@ class FoldFitter:
         from .resume import backup_callback  # always: a fit killed hard goes on from its last epoch (--resume)
 
         callbacks.append(backup_callback(self.run_dir.path / log_dir / "backup", self.run_dir.file(
-            f"{log_dir}/history.csv"), entry.setdefault("_resume", {}).setdefault(fold.index, {})))
+            f"{log_dir}/history.csv"), entry.setdefault("_resume", {}).setdefault(fold.index, {}), siblings=callbacks))
         callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir.file(f"{log_dir}/history.csv"))))
         if self.tensorboard:
             callbacks.append(EpochTensorBoard(log_dir=str(self.run_dir.path / log_dir), histogram_freq=0,

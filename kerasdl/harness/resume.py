@@ -4,8 +4,10 @@ The harness rewrites run.json, history.csv and predictions.npz after every fold,
 `.partial` folder holds every fold that finished. `kerasdl run NAME --resume RUN_DIR|last` reopens
 that folder (same run id, same seed and mode), keeps what finished and runs only the rest; a fold
 killed in the middle of its Keras fit goes on from its last finished epoch through
-`keras.callbacks.BackupAndRestore`, whose backup lives in the fold's log folder. Every variant is
-seeded on its own, so the resumed record has the same metrics as an uninterrupted run.
+`keras.callbacks.BackupAndRestore`, whose backup lives in the fold's log folder, together with the
+state of the fit's EarlyStopping and ReduceLROnPlateau callbacks (their wait, best value and best
+weights), which BackupAndRestore does not keep. Every variant is seeded on its own, so the resumed
+record has the same metrics as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ from kerasdl.errors import UserError
 __all__ = ["Resumed", "backup_callback", "find_partial", "splice_fit"]
 
 _BEFORE = "epochs_before_backup.json"  # in the backup folder: epochs logged before the last restart
+# In the backup folder: the state of the fit's stateful callbacks at the end of epoch N
+# (callbacks-N.npz), written with the weights so a resumed fit stops and restores best weights as an
+# uninterrupted one does. BackupAndRestore keeps weights, optimizer and epoch only.
+_STATES = "callbacks-{epoch}.npz"
+# What each kind of callback counts across epochs (Keras resets these in on_train_begin).
+_STATE_ATTRIBUTES = {"EarlyStopping": ("wait", "stopped_epoch", "best", "best_epoch"),
+                     "ReduceLROnPlateau": ("wait", "cooldown_counter", "best")}
 # Above this many weights a per-epoch backup (weights + optimizer state, rewritten every epoch) costs
 # more disk time than a resume saves; such fits restart from their first epoch instead.
 MAX_BACKUP_PARAMETERS = 25_000_000
@@ -134,11 +143,55 @@ class Resumed:
 
 
 # -- inside one Keras fit -------------------------------------------------------------------------------
-def backup_callback(backup_dir: Path, csv_log: Path, note: dict[str, Any]):
-    """keras.callbacks.BackupAndRestore that never stops a fit it cannot back up, and remembers the epochs
-    logged before a restart (CSVLogger rewrites its file when fit starts again) in `note`.
+def _kind(callback: Any) -> str | None:
+    """Which Keras callback with state across epochs `callback` is (or subclasses), if any."""
+    return next((k.__name__ for k in type(callback).__mro__ if k.__module__.startswith("keras")
+                 and k.__name__ in _STATE_ATTRIBUTES), None)
 
-    Put it before the CSVLogger in the callback list: it must read the log before it is rewritten.
+
+def _stateful(callbacks: list[Any]) -> list[Any]:
+    return [c for c in callbacks if _kind(c) is not None]
+
+
+def _save_states(path: Path, callbacks: list[Any]) -> None:
+    """The counters, best value and best weights of `callbacks`, as plain arrays (loaded without pickle)."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, callback in enumerate(callbacks):
+        arrays[f"{i}/kind"] = np.asarray(_kind(callback))
+        for name in _STATE_ATTRIBUTES[_kind(callback)]:
+            value = getattr(callback, name, None)
+            if value is not None:
+                arrays[f"{i}/{name}"] = np.asarray(value)
+        for j, weight in enumerate(getattr(callback, "best_weights", None) or []):
+            arrays[f"{i}/best_weights/{j:06d}"] = np.asarray(weight)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+    os.replace(tmp, path)
+
+
+def _load_states(path: Path, callbacks: list[Any]) -> None:
+    with np.load(path, allow_pickle=False) as saved:
+        for i, callback in enumerate(callbacks):
+            if f"{i}/kind" not in saved.files or str(saved[f"{i}/kind"]) != _kind(callback):
+                raise ValueError(f"{path.name} holds other callbacks than this fit's")
+            for name in _STATE_ATTRIBUTES[_kind(callback)]:
+                if f"{i}/{name}" in saved.files:
+                    setattr(callback, name, saved[f"{i}/{name}"].item())
+            weights = sorted(k for k in saved.files if k.startswith(f"{i}/best_weights/"))
+            if weights:
+                callback.best_weights = [saved[k] for k in weights]
+
+
+def backup_callback(backup_dir: Path, csv_log: Path, note: dict[str, Any], siblings: list[Any] = ()):
+    """keras.callbacks.BackupAndRestore that never stops a fit it cannot back up, and remembers the epochs
+    logged before a restart (CSVLogger rewrites its file when fit starts again) in `note`. The state of
+    the EarlyStopping and ReduceLROnPlateau callbacks among `siblings` (wait, best, best weights) is
+    backed up and restored with the weights.
+
+    Put it before the CSVLogger in the callback list: it must read the log before it is rewritten; and
+    after the callbacks in `siblings`, so that it saves their state once they have seen the epoch, and
+    restores it after their own on_train_begin has reset it.
     """
     import keras
 
@@ -149,8 +202,17 @@ def backup_callback(backup_dir: Path, csv_log: Path, note: dict[str, Any]):
             # Keras's own epoch hook updates its epoch counter, then saves; only the saving is throttled.
             now = time.monotonic()
             if now - self._last_save >= BACKUP_INTERVAL_S:
+                stateful = _stateful(list(siblings))
+                if stateful:  # before Keras's metadata names this epoch: a restore never finds it missing
+                    Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
+                    _save_states(Path(self.backup_dir) / _STATES.format(epoch=self._current_epoch), stateful)
                 super()._save_model()
                 self._last_save = now
+                # kept: this epoch's and the one before (Keras falls back to its previous backup if this one is damaged)
+                older = sorted(Path(self.backup_dir).glob(_STATES.format(epoch="*")),
+                               key=lambda p: int(p.stem.split("-")[1]))[:-2]
+                for path in older:
+                    path.unlink(missing_ok=True)
 
         def on_train_begin(self, logs=None):
             self._last_save = time.monotonic()
@@ -169,6 +231,12 @@ def backup_callback(backup_dir: Path, csv_log: Path, note: dict[str, Any]):
                 self.model._initial_epoch = 0
                 return
             restored = int(getattr(self.model, "_initial_epoch", 0) or 0)
+            stateful = _stateful(list(siblings))
+            if stateful and restored:
+                try:
+                    _load_states(Path(self.backup_dir) / _STATES.format(epoch=restored), stateful)
+                except (OSError, ValueError, KeyError) as error:  # the fit goes on; its early stopping starts afresh
+                    note["restore_error"] = f"callback state not restored ({type(error).__name__}: {error})"
             before = Path(self.backup_dir) / _BEFORE
             rows = json.loads(before.read_text(encoding="utf-8")) if before.is_file() else []
             seen = {r["epoch"] for r in rows}

@@ -24,9 +24,11 @@ from kerasdl.data.dataset import Dataset
 from kerasdl.errors import UserError
 from kerasdl.folds import Fold, make_folds
 
-from .control import STOP_REQUESTED, Progress, check_stop
+from .control import STOP_REQUESTED, Progress, check_stop, interruptible, stop_at_once_if_interruptible
+from .distribute import PeerLost, peers_watched
 from .distribute import prepare as distribute_prepare
 from .fold import FoldFitter, FoldResult, dataset_task, resolve_monitor, resolve_trainer
+from .fit_memory import GarbageBudget, released_custom_gradients
 from .resume import Resumed, find_partial, splice_fit
 from .spec import Analysis, Experiment, RunRecord, Variant
 
@@ -153,7 +155,9 @@ class _Runner:
                 self.progress.fold_started(f"[{position}/{len(self.experiment.variants)}] {variant.label}: "
                                            f"fold {fold.index + 1}/{len(self.folds)}")
                 check_stop()
-                result = fit(variant, fold, entry)
+                with released_custom_gradients():  # else TensorFlow keeps every fold's graphs (fit_memory.py)
+                    with interruptible(), peers_watched(variant.distribute or self.experiment.distribute):
+                        result = fit(variant, fold, entry)  # stoppable at once; a lost peer named (distribute.py)
                 splice_fit(result, entry.get("_resume", {}).pop(fold.index, None), variant=variant.name,
                            fold=fold.index, monitor=result.entry.get("monitor"),
                            lower_is_better=self.task.is_lower_better(result.entry.get("monitor") or "loss"))
@@ -172,6 +176,9 @@ class _Runner:
         except KeyboardInterrupt:
             entry["status"] = "interrupted"
             entry["error"] = "interrupted (Ctrl-C or SIGTERM)"
+            raise
+        except PeerLost as error:  # a multi-worker run's cluster is gone: every later fold would fail alike
+            entry["status"], entry["error"] = "failed", str(error)
             raise
         except Exception:  # a bug or resource failure in this variant: record it, keep the others going
             if STOP_REQUESTED.is_set():  # Ctrl-C that TensorFlow turned into another exception
@@ -285,12 +292,14 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
                        f"{len(experiment.variants)} variants × {len(folds)} fold(s) → {run_dir.final}")
     t_start = time.perf_counter()
     restore = _handle_ctrl_c(progress)
+    collect = GarbageBudget()
     try:
         for position, variant in enumerate(experiment.variants, start=1):
             try:
                 runner.run_variant(position, variant, into=record["variants"])
             finally:
                 _flush(run_dir, record, runner)
+            collect()  # the finished variant's model is cyclic garbage; free it before the next (fit_memory.py)
     except KeyboardInterrupt:
         record["status"] = "interrupted"
         record["error"] = ("interrupted (Ctrl-C or SIGTERM); variants finished before it are complete, and "
@@ -340,6 +349,7 @@ def _handle_ctrl_c(progress: Progress) -> Callable[[], None]:
         STOP_REQUESTED.set()
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         progress.say(f"\n{name}: stopping after the current batch (press Ctrl-C again to stop at once)")
+        stop_at_once_if_interruptible(frame)  # inside a fold: now, not after its validation, evaluation, saving
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
     # SIGTERM (`kill`, a scheduler, a container stopping) ends the run the same way: an interrupted record
