@@ -98,7 +98,7 @@ def test_fit_trains_a_builder_on_a_user_csv(tmp_path, user_csv, capsys):
     (run_dir,) = (out / "fit-mlp-patients").iterdir()
     record = json.loads((run_dir / "run.json").read_text())
     assert record["dataset"]["class_names"] == ["healthy", "sick"]
-    assert record["variants"][0]["hyperparameters"] == {"units": [8]}
+    assert record["variants"][0]["hyperparameters"] == {"linear_skip": True, "l2": 0.03, "units": [8]}  # + fit's
     assert (run_dir / "report.html").is_file() and (out / "index.html").is_file()
 
 

@@ -76,6 +76,7 @@ def test_fit_puts_a_linear_baseline_beside_the_dummy_and_records_the_scaling(tmp
     scaling = fold["target_scaling"]
     assert 120 < scaling["mean"] < 180 and 60 < scaling["std"] < 95  # the training rows' target, not 0 and 1
     assert variants["mlp"]["model_summary"][-1]["name"] == "target_scaling"
+    assert "hidden_and_inputs" in [layer["name"] for layer in variants["mlp"]["model_summary"]]  # fit's linear path
     # after two epochs an unscaled network still predicts near 0; this one predicts in the target's units
     predictions = np.load(run_json.parent / "predictions.npz")
     assert abs(predictions["mlp/fold0/y_score"].mean() - scaling["mean"]) < 0.5 * scaling["std"]
@@ -88,3 +89,48 @@ def test_the_linear_baselines_are_the_tasks():
     assert isinstance(tasks.get("binary").linear_estimator(), LogisticRegression)
     assert isinstance(tasks.get("multiclass").linear_estimator(), LogisticRegression)
     assert tasks.get("generation").linear_estimator() is None
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_the_linear_skip_puts_the_linear_model_inside_the_mlp(outputs, tmp_path):
+    import keras
+
+    from kerasdl import models
+
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    built = {api: models.build("mlp", (4,), outputs, api=api, units=[5, 3], linear_skip=True)
+             for api in ("sequential", "functional")}
+    sequential, functional = built["sequential"], built["functional"]
+    assert sequential.count_params() == functional.count_params() == \
+        models.build("mlp", (4,), outputs, units=[5, 3]).count_params() + 4 * outputs  # the inputs' weights
+    functional.set_weights(sequential.get_weights())
+    np.testing.assert_allclose(np.asarray(sequential(x)), np.asarray(functional(x)), atol=1e-6)
+    # With the last hidden layer's share of the output weights at zero, what is left is the linear model.
+    output = sequential.get_layer("output")
+    kernel, bias = (np.array(w) for w in output.get_weights())
+    assert kernel[:3].any() and not kernel[3:].any()  # the linear part starts at zero: the plain MLP at first
+    kernel[:3], kernel[3:] = 0.0, np.random.default_rng(1).normal(size=(4, outputs))
+    output.set_weights([kernel, bias])
+    logits = x @ kernel[3:] + bias
+    linear = 1 / (1 + np.exp(-logits)) if outputs == 1 else np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(sequential(x)), linear, rtol=1e-5, atol=1e-6)
+    sequential.save(tmp_path / "wide.keras")
+    loaded = keras.saving.load_model(tmp_path / "wide.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(sequential(x)), atol=1e-6)
+
+
+def test_fit_defaults_reach_the_variant_and_the_users_settings_win(tmp_path):
+    from kerasdl import data
+    from kerasdl.cli import _FIT_DEFAULTS, _FIT_MLP_DEFAULTS, fit_experiment
+
+    path = tmp_path / "table.csv"
+    rng = np.random.default_rng(0)
+    path.write_text("a,b,y\n" + "".join(f"{a:.3f},{b:.3f},{int(a > b)}\n" for a, b in rng.normal(size=(40, 2))))
+    table = data.load_csv(path, "y")
+    (mlp, linear, dummy) = fit_experiment(table, "mlp", cv=2).variants
+    assert {k: getattr(mlp, k) for k in _FIT_DEFAULTS} == _FIT_DEFAULTS
+    assert mlp.hyperparameters == _FIT_MLP_DEFAULTS and _FIT_MLP_DEFAULTS["linear_skip"] is True
+    assert (linear.name, dummy.name) == ("linear", "dummy")
+    mine = fit_experiment(table, "mlp", hyperparameters={"l2": 0.0, "units": [4]}, settings={"epochs": 7}).variants[0]
+    assert mine.hyperparameters == {**_FIT_MLP_DEFAULTS, "l2": 0.0, "units": [4]} and mine.epochs == 7
+    assert fit_experiment(table, "perceptron").variants[0].hyperparameters == {}  # mlp's own, not every builder's

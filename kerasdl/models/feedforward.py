@@ -15,7 +15,7 @@ from kerasdl.errors import UserError
 from kerasdl.layers import HardThreshold
 from kerasdl.models._assemble import activation_layer, assemble, weight_regularizer
 
-__all__ = ["build_mlp", "build_perceptron", "build_linear_stack", "collapse_linear_stack",
+__all__ = ["build_mlp", "build_perceptron", "InputsBeside", "build_linear_stack", "collapse_linear_stack",
            "perceptron_learning_rule", "perceptron_predict", "default_output_activation", "PerceptronRule",
            "perceptron_rule"]
 
@@ -199,7 +199,7 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
               l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0,
               batch_norm: str | None = None, output_activation: str | None = None,
               gaussian_noise: float = 0.0, augment_shift: float = 0.0,
-              augment_rotation: float = 0.0) -> keras.Model:
+              augment_rotation: float = 0.0, linear_skip: bool = False) -> keras.Model:
     """Multilayer perceptron: [Dense → (BN) → activation → (BN) → (Dropout)] × depth → Dense(outputs).
 
     `units` is one width per hidden layer, or one width repeated `depth` times. `batch_norm` is None,
@@ -211,6 +211,13 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
     that standard deviation ("addition of noise"); ``augment_shift`` (fraction of height and width,
     RandomTranslation) and ``augment_rotation`` (fraction of a full turn, RandomRotation) make
     "slightly modified versions of existing data" (data augmentation) — image inputs only.
+
+    ``linear_skip=True`` gives the output layer the (flattened) inputs beside the last hidden layer
+    ("wide & deep", Cheng et al. 2016): output = act(W_h·h + W_x·x + b), so the network contains the
+    linear (logistic) model — W_h = 0 — and the hidden layers only have to learn what it misses. W_x
+    starts at zero (at initialisation the network is the plain MLP); with ``l2`` on the hidden layers,
+    the network leans toward the linear model unless the data ask for more (`kerasdl fit`'s default).
+    The hidden stack is wrapped in one :class:`InputsBeside` layer, so both APIs build the same network.
     """
     units = _widths(units, depth)
     if batch_norm not in (None, "before", "after"):
@@ -223,6 +230,16 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
     def layers():
         out = _input_regularizers(gaussian_noise, augment_shift, augment_rotation)
         out += _flatten_if_image(input_shape)
+        hidden = hidden_layers()
+        if linear_skip:
+            hidden = [InputsBeside(keras.Sequential(hidden, name="hidden"), name="hidden_and_inputs")]
+        out += hidden
+        out.append(keras.layers.Dense(outputs, activation=output_activation or default_output_activation(outputs),
+                                      kernel_initializer=initializer, name="output"))
+        return out
+
+    def hidden_layers():
+        out = []
         for i, width in enumerate(units, start=1):
             out.append(keras.layers.Dense(int(width), kernel_initializer=initializer,
                                           kernel_regularizer=regularizer, name=f"dense_{i}"))
@@ -233,11 +250,35 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
                 out.append(keras.layers.BatchNormalization(name=f"batch_norm_{i}"))
             if dropout:
                 out.append(keras.layers.Dropout(dropout, name=f"dropout_{i}"))
-        out.append(keras.layers.Dense(outputs, activation=output_activation or default_output_activation(outputs),
-                                      kernel_initializer=initializer, name="output"))
         return out
 
-    return assemble(layers, input_shape, api, name="mlp")
+    model = assemble(layers, input_shape, api, name="mlp")
+    if linear_skip:
+        # The inputs' share of the output weights starts at zero: at initialisation the network is the plain
+        # MLP, and the linear part grows only as the data ask (a random linear map would have to be unlearnt
+        # first, which early stopping on small data cuts short).
+        output = model.get_layer("output")
+        kernel = np.array(output.kernel)
+        kernel[units[-1] if units else 0:] = 0.0  # rows after the last hidden layer's units: the inputs'
+        output.kernel.assign(kernel)
+    return model
+
+
+@keras.saving.register_keras_serializable(package="kerasdl")
+class InputsBeside(keras.layers.Wrapper):
+    """The wrapped layer's output with the layer's own inputs concatenated beside it (last axis).
+
+    A skip connection that a Sequential model can hold: the layer after it sees both what the wrapped
+    stack computed and the inputs themselves (`mlp`'s ``linear_skip``). Keras's `Wrapper` serializes
+    the wrapped layer, so a saved model loads back without extra code.
+    """
+
+    def call(self, inputs, training=None):
+        return keras.ops.concatenate([self.layer(inputs, training=training), inputs], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        inner = self.layer.compute_output_shape(input_shape)
+        return (*inner[:-1], inner[-1] + input_shape[-1])
 
 
 # --- linear stack ---------------------------------------------------------------------------------
