@@ -12,7 +12,7 @@ Ratios come from one run each, sides alternated inside the benchmark.
     python benchmarks/run_all.py --studies-from reports   # study wall times from existing full-mode records
     python benchmarks/run_all.py --suite-log ci.log       # the suite's time from a CI log just written
 
-Benchmarks: harness, search, cli, cnn, render, memory, mirrored, suite, studies.
+Benchmarks: harness, search, cli, cnn, render, memory, mirrored, fit, suite, studies.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "memory": ("memory.json", ["memory.py"], ["memory.py", "--trials", "8", "--variants", "6", "--epochs", "2"]),
     "mirrored": ("distribute_speed.json", ["distribute_speed.py"], ["distribute_speed.py", "--epochs", "2",
                                                                     "--repeat", "1"]),
+    "fit": ("fit_vs_linear.json", ["fit_vs_linear.py"], ["fit_vs_linear.py", "--datasets", "iris", "wine", "--write"]),
     "suite": ("suite_time.json", ["suite_time.py"], []),
     "studies": ("study_times.json", ["study_times.py"], []),
 }
@@ -176,6 +177,15 @@ def _rows() -> list[tuple[str, str, str, str]]:
                      f"RSS {r['rss_mb_at_variant_end'][0]:.0f} → {r['rss_mb_at_variant_end'][-1]:.0f} MB, after warm-up "
                      f"{r['growth_after_first_quarter_mb']:+.0f} MB; process peak {data['peak_rss_mb']:.0f} MB",
                      "flat", _when(data)))
+    if data := _read("fit"):
+        for name, found in data["datasets"].items():
+            mlp, linear = found["mlp"], found["linear"]
+            gap = linear["mean"] - mlp["mean"]
+            verdict = "≥" if gap <= 0 else f"below by {gap:.4f}"
+            rows.append((f"`kerasdl fit mlp` vs its linear baseline: {name} ({found['metric']}, "
+                         f"{data['folds']}-fold, seed {data['seed']})",
+                         f"MLP {mlp['mean']:.4f} ± {mlp['sd']:.4f} vs linear {linear['mean']:.4f} ± {linear['sd']:.4f}"
+                         f" ({verdict})", "MLP ≥ linear", _when(data)))
     if data := _read("suite"):
         for run in data["runs"]:
             rows.append((f"Test suite, `pytest -n {data['workers']}` {' '.join(data['paths'])}, "
