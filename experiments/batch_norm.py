@@ -53,6 +53,8 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="accuracy", analyze=analyze,
         quick_samples=300, quick_epochs=2, quick_folds=1,
+        # --quick: every placement once and both rates, including the high-rate none-vs-BN comparison
+        quick_variants=("none-lr0.5", "before-lr0.5", "after-lr0.01"),
     )
 
 

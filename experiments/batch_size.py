@@ -63,6 +63,8 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="accuracy", analyze=analyze,
         quick_samples=300, quick_epochs=2, quick_folds=1,
+        # --quick: SGD, two of the notes' grid (so the grid search has a choice to make) and full batch
+        quick_variants=("batch-1", "batch-10", "batch-50", "batch-full"),
     )
 
 

@@ -73,6 +73,8 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="accuracy", analyze=analyze,
         quick_samples=300, quick_epochs=2, quick_folds=1,
+        # --quick: both sweeps (64 units is in both) from the narrowest to the widest and a deep one
+        quick_variants=("width-1", "width-64", "width-1024", "depth-4"),
     )
 
 

@@ -89,7 +89,9 @@ def experiment() -> Experiment:
     return Experiment(
         name=NAME, title=TITLE, dataset="digits-reconstruction", variants=variants,
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF, evaluation="holdout",
-        headline_metric="mse", analyze=analyze, quick_samples=300, quick_epochs=1, quick_folds=1)
+        headline_metric="mse", analyze=analyze, quick_samples=300, quick_epochs=1, quick_folds=1,
+        # --quick: the plain autoencoder and each kind of DAE once (dense Gaussian, salt-and-pepper, conv)
+        quick_variants=("plain", "dae-gaussian-0.2", "dae-salt-pepper-0.2", "conv-dae-gaussian-0.3"))
 
 
 ## Analyse

@@ -61,6 +61,8 @@ def experiment() -> Experiment:
         description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF,
         evaluation="holdout", headline_metric="map_50", analyze=analyze,
         quick_samples=80, quick_epochs=1, quick_folds=1,
+        # --quick: one YOLO grid (the other sizes are the same builder), the R-CNN and the floor
+        quick_variants=(f"yolo-grid{GRIDS[0]}", "rcnn", "mean-box"),
     )
 
 

@@ -57,7 +57,10 @@ def experiment() -> Experiment:
                         hyperparameters={"units": UNITS, **own}, **FIT) for name, builder, own, label in VARIANTS]
     return Experiment(name=NAME, title=TITLE, dataset="adding-problem", dataset_options=DATA, variants=variants,
                       description=__doc__.split("\n\n", 1)[1].strip(), notes_ref=NOTES_REF, headline_metric="mse",
-                      analyze=analyze, quick_samples=160, quick_epochs=1, quick_folds=1)
+                      analyze=analyze, quick_samples=160, quick_epochs=1, quick_folds=1,
+                      # --quick: the baseline, a learned α (its probe and histogram) and a skip; a fixed α is
+                      # the same cell with one weight fewer (tests/test_recurrent.py checks its equations)
+                      quick_variants=("simple-rnn", "alpha-learned", "skip-5"))
 
 
 ## Analyse

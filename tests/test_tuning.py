@@ -207,12 +207,12 @@ def test_resume_continues_overwrite_restarts_and_the_best_is_retrained(tmp_path)
     folder = out / "tuning" / "mlp-heart" / "random"
     assert run_cli(*common, "--max-trials", "2")[0] == 0
     assert len(trial_states(folder)) == 2
-    code, stdout, stderr = run_cli(*common, "--max-trials", "4", "--retrain-best")
+    code, stdout, stderr = run_cli(*common, "--max-trials", "3", "--retrain-best")
     assert code == 0, stderr
     assert "continuing after 2 trial(s)" in stdout
-    assert sorted(trial_states(folder)) == [f"trial_{i}" for i in range(4)]  # 4 in all, not 6
+    assert sorted(trial_states(folder)) == [f"trial_{i}" for i in range(3)]  # 3 in all, not 5
     record = json.loads((folder / "search.json").read_text())
-    assert [s["trials_at_end"] for s in record["sessions"]] == [2, 4]
+    assert [s["trials_at_end"] for s in record["sessions"]] == [2, 3]
     retrained = record["retrained"][0]
     run_json = json.loads((folder / retrained["run"] / "run.json").read_text())
     assert run_json["status"] == "completed" and run_json["experiment"]["evaluation"]["split"] == "test"
@@ -311,15 +311,16 @@ def test_listing_units_never_imports_tensorflow():
 
 
 # -- all four strategies on one budget --------------------------------------------------------------------
-@pytest.mark.slow
 def test_compare_runs_the_four_strategies_on_one_budget(tmp_path):
-    code, stdout, stderr = run_cli("mlp-heart", "--compare", "--quick", "--max-trials", "2", "--epochs", "2",
+    # One trial per strategy takes the same path as several (a search page with many trials: notes_grid);
+    # --epochs is also Hyperband's max_epochs.
+    code, stdout, stderr = run_cli("mlp-heart", "--compare", "--quick", "--max-trials", "1", "--epochs", "2",
                                    "--out", str(tmp_path))
     assert code == 0, stderr
     base = tmp_path / "tuning" / "mlp-heart"
     for strategy in tuning.COMPARED:
         states = trial_states(base / strategy)
-        assert 1 <= len(states) <= 2 and (base / strategy / "report.html").is_file()
+        assert len(states) == 1 and (base / strategy / "report.html").is_file()
     hyperband = trial_states(base / "hyperband")
     assert all("tuner/epochs" in s["hyperparameters"]["values"] for s in hyperband.values())
     assert "best score per strategy" in stdout

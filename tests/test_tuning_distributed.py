@@ -24,12 +24,14 @@ from kerasdl.errors import UserError
 LAUNCHER_TIMEOUT = 240   # seconds: the launcher stops every process after this
 TEST_TIMEOUT = 300       # seconds: and the test stops the launcher after this
 
-SLOW_TRIALS = TOY_DATA + '''
+KILLABLE = TOY_DATA + '''
+import os
 import time
+from pathlib import Path
 
-NAME = "slow-toy"
+NAME = "killable-toy"
 OBJECTIVE = ("val_auc", "max")
-MAX_TRIALS = 4
+MAX_TRIALS = 3
 
 
 def build(hp, data):
@@ -37,13 +39,24 @@ def build(hp, data):
 
 
 def fit(hp, model, *args, **kwargs):
-    time.sleep(4)  # long enough trials that a worker can be stopped in the middle of one
+    if hasattr(model, "count_params"):  # a real trial, not the stand-in that declares fit's hyperparameters
+        markers = Path(os.environ["KERASDL_TEST_MARKERS"])
+        try:  # the first worker to start a trial is the one the test kills, in the middle of it
+            with open(markers / "victim", "x") as handle:
+                handle.write(os.environ["KERASTUNER_TUNER_ID"])
+        except FileExistsError:
+            pass
+        # All wait for the test: the victim until it is killed; the others until the victim's trial is
+        # back in the queue, or they could run out of trials and exit first. The deadline bounds a failed test.
+        deadline = time.monotonic() + 200
+        while not (markers / "released").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
     return model.fit(*args, **kwargs)
 '''
 
 
-def _launch(*argv: str, cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+def _launch(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "kerasdl.cli", "tune", *argv, "--timeout", str(LAUNCHER_TIMEOUT)],
                             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -70,50 +83,64 @@ def _check_trials(folder: Path, expected: int) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("trial_*/kerasdl_trial.json"))]
 
 
-def test_two_workers_complete_exactly_max_trials(tmp_path):
-    process = _launch("mlp-heart", "--strategy", "random", "--quick", "--epochs", "1", "--max-trials", "4",
-                      "--workers", "2", "--out", str(tmp_path), cwd=tmp_path)
-    output = _finish(process)
-    assert process.returncode == 0, output[-3000:]
-    folder = tmp_path / "tuning" / "mlp-heart" / "random"
-    sidecars = _check_trials(folder, 4)
-    assert {s["tuner_id"] for s in sidecars} <= {"worker0", "worker1"}
-    workers = json.loads((folder / "workers.json").read_text())
-    assert workers["chief"]["exit"] == 0 and {w["exit"] for w in workers["workers"].values()} == {0}
-    assert "[chief] kerasdl: oracle listening on 127.0.0.1:" in output and "search completed: 4 trial(s)" in output
-    record = json.loads((folder / "search.json").read_text())
-    assert record["status"] == "completed" and record["sessions"][-1]["role"] == "chief"
-    assert (folder / "report.html").is_file()
+def _wait_for(found, process: subprocess.Popen, seconds: float = TEST_TIMEOUT):
+    """`found()`'s first truthy value while the launcher runs (None if it ends first or after `seconds`);
+    files another process is still writing may be missing or half-written meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            value = found()
+        except (OSError, ValueError, KeyError):
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    return None
 
 
 @pytest.mark.slow
-def test_killing_a_worker_mid_search_lets_the_other_finish(tmp_path):
-    path = write_search(tmp_path, SLOW_TRIALS)
-    process = _launch(str(path), "--quick", "--epochs", "1", "--workers", "2", "--out", str(tmp_path), cwd=tmp_path)
-    folder = tmp_path / "tuning" / "slow-toy" / "random"
-    deadline = time.monotonic() + TEST_TIMEOUT
-    killed = None
+def test_three_workers_complete_exactly_max_trials_when_one_is_killed_mid_trial(tmp_path):
+    """One search, three workers, three trials (one set of processes for every check: each start costs a
+    TensorFlow import per process). The first worker to start a trial is killed in it (its search file
+    waits for that); its trial is handed back and the two survivors complete all three, each exactly once,
+    then see STOPPED and exit cleanly."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    path = write_search(tmp_path, KILLABLE)
+    process = _launch(str(path), "--quick", "--epochs", "1", "--workers", "3", "--out", str(tmp_path), cwd=tmp_path,
+                      env={"KERASDL_TEST_MARKERS": str(markers)})
+    folder = tmp_path / "tuning" / "killable-toy" / "random"
+
+    def read(name: str) -> dict:
+        return json.loads((folder / name).read_text())
+
+    victim = killed = None
     try:
-        while killed is None and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.5)
-            try:
-                ongoing = json.loads((folder / "oracle.json").read_text())["ongoing_trials"]
-                pids = json.loads((folder / "workers.json").read_text())["workers"]
-            except (OSError, ValueError, KeyError):
-                continue
-            if "worker0" in ongoing:
-                os.kill(pids["worker0"]["pid"], signal.SIGKILL)
-                killed = ongoing["worker0"]
+        victim = _wait_for(lambda: (markers / "victim").read_text(), process)
+        if victim:
+            pid, killed = _wait_for(lambda: (read("workers.json")["workers"][victim]["pid"],
+                                             read("oracle.json")["ongoing_trials"][victim]), process) or (None, None)
+        if killed:
+            os.kill(pid, signal.SIGKILL)
+            # the chief marks the lost trial INVALID as it queues it for a retry; only then may the survivors go on
+            _wait_for(lambda: read(f"trial_{killed}/trial.json")["status"] == "INVALID", process, seconds=60)
     finally:
+        (markers / "released").touch()  # also lets a failed test end without waiting for the launcher's timeout
         output = _finish(process)
-    assert killed is not None, f"worker0 never held a trial:\n{output[-3000:]}"
+    assert killed is not None, f"no worker was seen holding a trial (victim {victim!r}):\n{output[-3000:]}"
     assert process.returncode == 0, output[-3000:]
-    sidecars = _check_trials(folder, 4)  # the lost trial was handed back and completed by worker1
-    assert next(s for s in sidecars if s["trial_id"] == killed)["tuner_id"] == "worker1"
-    workers = json.loads((folder / "workers.json").read_text())
-    assert workers["workers"]["worker0"]["exit"] == -signal.SIGKILL and workers["workers"]["worker1"]["exit"] == 0
-    assert any("worker0" in e["text"] and "SIGKILL" in e["text"] for e in workers["events"])
-    assert f"trial {killed} handed back for a retry" in output
+    survivors = {"worker0", "worker1", "worker2"} - {victim}
+    sidecars = _check_trials(folder, 3)  # the lost trial was completed by a survivor, and no fourth one started
+    assert {s["tuner_id"] for s in sidecars} <= survivors and killed in {s["trial_id"] for s in sidecars}
+    workers = read("workers.json")
+    assert workers["chief"]["exit"] == 0 and workers["workers"][victim]["exit"] == -signal.SIGKILL
+    assert {workers["workers"][name]["exit"] for name in survivors} == {0}
+    assert any(victim in e["text"] and "SIGKILL" in e["text"] for e in workers["events"])
+    assert "[chief] kerasdl: oracle listening on 127.0.0.1:" in output
+    assert f"trial {killed} handed back for a retry" in output and "search completed: 3 trial(s)" in output
+    record = read("search.json")
+    assert record["status"] == "completed" and record["sessions"][-1]["role"] == "chief"
+    assert (folder / "report.html").is_file()
 
 
 def test_a_port_already_in_use_is_a_clear_error(tmp_path, capsys):
@@ -142,7 +169,8 @@ def test_a_search_the_chief_refuses_stops_every_process_with_one_line(tmp_path):
     from test_tuning import CONTINUOUS
 
     path = write_search(tmp_path, CONTINUOUS)
-    process = _launch(str(path), "--strategy", "grid", "--quick", "--workers", "2", "--out", str(tmp_path),
+    # one worker: it is started with the chief, so it stands for every process the launcher must stop
+    process = _launch(str(path), "--strategy", "grid", "--quick", "--workers", "1", "--out", str(tmp_path),
                       cwd=tmp_path)
     output = _finish(process)
     assert process.returncode == 2, output[-3000:]
