@@ -99,6 +99,7 @@ def notes_grid(tmp_path_factory):
     return code, stdout, stderr, out / "tuning" / "mlp-batch-size" / "grid"
 
 
+@pytest.mark.xdist_group("notes_grid")  # one worker runs the module fixture once (pyproject)
 def test_notes_grid_runs_exactly_five_trials(notes_grid):
     code, stdout, stderr, folder = notes_grid
     assert code == 0, stderr
@@ -112,6 +113,7 @@ def test_notes_grid_runs_exactly_five_trials(notes_grid):
     assert record["objective"] == {"name": "val_accuracy", "direction": "max"}
 
 
+@pytest.mark.xdist_group("notes_grid")  # one worker runs the module fixture once (pyproject)
 def test_every_trial_keeps_its_files_and_plain_predictions(notes_grid):
     _, _, _, folder = notes_grid
     for trial_dir in sorted(folder.glob("trial_*")):
@@ -123,6 +125,7 @@ def test_every_trial_keeps_its_files_and_plain_predictions(notes_grid):
             assert np.all((npz["y_score"] >= 0) & (npz["y_score"] <= 1))
 
 
+@pytest.mark.xdist_group("notes_grid")  # one worker runs the module fixture once (pyproject)
 def test_summary_report_csv_and_index(notes_grid):
     _, stdout, _, folder = notes_grid
     assert "search completed: 5 trial(s) (5 completed)" in stdout and "best: trial" in stdout
