@@ -89,6 +89,14 @@ def _when(data: dict) -> str:
     return f"{run['date']}{', quick' if run['quick'] else ''}{', CONTENDED (load ' + str(run['load_before'][0]) + ')' if busy else ''}"
 
 
+def _study_when(found: dict) -> str:
+    """When one study of an incremental catalog run ran, and whether the machine was busy (its own load)."""
+    if "date" not in found:
+        return ""
+    busy = max(found["load"]) > 1.5 * (found.get("cores") or 1)
+    return found["date"] + (f", CONTENDED (load {max(found['load'])})" if busy else "")
+
+
 def _machine() -> list[str]:
     import importlib.metadata as md
 
@@ -198,9 +206,11 @@ def _rows() -> list[tuple[str, str, str, str]]:
                      + (f" (missing: {', '.join(data['missing'])})" if data["missing"] else ""), "", _when(data)))
         for name, found in sorted(data["studies"].items()):
             before = plain.get(name, {}).get("wall_s")
-            rows.append((f"Study `{name}`, full mode", f"{found['wall_s']:.0f} s"
+            measured = (f"{found['wall_s']:.0f} s" if found.get("exit", 0) == 0
+                        else f"failed (exit {found['exit']}) after {found['wall_s']:.0f} s")
+            rows.append((f"Study `{name}`, full mode", measured
                          + (f" (plain feed {before:.0f} s, ×{before / found['wall_s']:.2f})" if before else ""),
-                         "", _when(data)))
+                         "", _study_when(found) or _when(data)))
     return rows
 
 

@@ -7,7 +7,13 @@ folder. With --plain-feed the runs use the harness's plain array feed (KERASDL_P
 is how the speed-up of the tf.data feed on the studies is measured. Results: benchmarks/results/study_times.json
 (or study_times_plain.json).
 
+The catalog takes hours on 2 cores, more than one sitting, so running is incremental: the result file is
+rewritten after every study (with the date and the load average around it, since a busy machine
+stretches wall time), and --continue skips the studies it already holds, so the catalog can be measured
+over several sittings. Studies whose data must be downloaded (REAL_DATA) are skipped unless cached.
+
     python benchmarks/study_times.py [--from reports] [--only NAME,NAME] [--plain-feed] [--out FOLDER]
+    python benchmarks/study_times.py --continue --out ~/kerasdl-full-runs   # add the studies not yet timed
 """
 
 from __future__ import annotations
@@ -19,17 +25,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
-from _results import write_result  # benchmarks/ is on sys.path when a script runs
+from _results import RESULTS, write_result  # benchmarks/ is on sys.path when a script runs
 
 HERE = Path(__file__).resolve().parent
 
 
 def studies() -> list[str]:
-    from kerasdl import experiments
+    """Every registered study whose data is here (a REAL_DATA study runs only where its download is cached)."""
+    import importlib
 
-    return [study.name for study in experiments.available()]
+    from kerasdl import data, experiments
+
+    names = []
+    for study in experiments.available():
+        module = importlib.import_module(f"experiments.{study.name.replace('-', '_')}")
+        if getattr(module, "REAL_DATA", False) and not data.spec(module.experiment().dataset).info().offline:
+            print(f"{study.name:28s} skipped: its data is not cached here", flush=True)
+            continue
+        names.append(study.name)
+    return names
 
 
 def from_reports(folder: Path, names: list[str]) -> dict[str, dict]:
@@ -48,15 +65,19 @@ def from_reports(folder: Path, names: list[str]) -> dict[str, dict]:
     return found
 
 
-def run_all(names: list[str], out: Path, plain: bool) -> dict[str, dict]:
-    found = {}
+def run_all(names: list[str], out: Path, plain: bool, found: dict[str, dict], save) -> dict[str, dict]:
+    """Run each study in a fresh process; `save(found)` after each, so an interrupted catalog keeps its rows."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **({"KERASDL_PLAIN_FEED": "1"} if plain else {})}
     for name in names:
-        start = time.perf_counter()
+        load_before, start = os.getloadavg()[0], time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "kerasdl.cli", "run", name, "--out", str(out), "--quiet"],
                               env=env, capture_output=True, text=True)
-        found[name] = {"wall_s": time.perf_counter() - start, "exit": done.returncode, "source": "ran"}
-        print(f"{name:28s} {found[name]['wall_s']:8.1f} s  exit {done.returncode}", flush=True)
+        found[name] = {"wall_s": time.perf_counter() - start, "exit": done.returncode, "source": "ran",
+                       "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                       "load": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cores": os.cpu_count()}
+        print(f"{name:28s} {found[name]['wall_s']:8.1f} s  exit {done.returncode}  load {found[name]['load']}",
+              flush=True)
+        save(found)
     return found
 
 
@@ -66,17 +87,33 @@ def main() -> None:
     parser.add_argument("--only")
     parser.add_argument("--plain-feed", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--continue", dest="resume", action="store_true",
+                        help="keep the studies already in the result file and run only the others")
     args = parser.parse_args()
-    names = args.only.split(",") if args.only else studies()
+    result_name = "study_times_plain.json" if args.plain_feed else "study_times.json"
+    catalog = studies()
+    names = args.only.split(",") if args.only else catalog  # --only also sets the order (shortest first, say)
+    kept = {}
+    if args.resume and (RESULTS / result_name).is_file():
+        kept = json.loads((RESULTS / result_name).read_text()).get("studies", {})
+    everything = sorted(set(catalog) | set(names) | set(kept))  # "missing" is counted against the whole catalog
+
+    def save(found: dict[str, dict]) -> Path:
+        ok = {name: row for name, row in found.items() if row.get("exit", 0) == 0}
+        result = {"feed": "plain arrays" if args.plain_feed else "tf.data + steps_per_execution", "studies": found,
+                  "catalog_s": sum(row["wall_s"] for row in ok.values()),
+                  "missing": sorted(set(everything) - set(ok))}
+        return write_result(result_name, result)
+
     if args.source:
         found = from_reports(args.source, names)
     else:
         out = args.out or Path(tempfile.mkdtemp(prefix="kerasdl-study-times-"))
-        found = run_all(names, out, args.plain_feed)
-    result = {"feed": "plain arrays" if args.plain_feed else "tf.data + steps_per_execution", "studies": found,
-              "catalog_s": sum(v["wall_s"] for v in found.values()), "missing": sorted(set(names) - set(found))}
-    path = write_result(("study_times_plain.json" if args.plain_feed else "study_times.json"), result)
-    print(f"catalog {result['catalog_s']:.0f} s over {len(found)} studies; written to {path}")
+        found = run_all([n for n in names if n not in kept], out, args.plain_feed, dict(kept), save)
+    path = save(found)
+    done = json.loads(path.read_text())
+    print(f"catalog {done['catalog_s']:.0f} s over {len(found) - len(done['missing'])} studies "
+          f"({len(done['missing'])} missing); written to {path}")
 
 
 if __name__ == "__main__":
