@@ -219,6 +219,10 @@ def _run_and_report(experiment, args) -> int:
         record = harness.run(experiment, quick=args.quick, seed=args.seed, out=args.out, quiet=args.quiet,
                              tensorboard=args.tensorboard, checkpoint=args.checkpoint, resume=args.resume)
     except KeyboardInterrupt:
+        if not harness.distribute.writes_output(experiment):  # a worker: the shared folder is the chief's alone
+            print("\ninterrupted; the chief's record says what finished, and the same command with --resume on "
+                  "every host runs the rest", file=sys.stderr)
+            return 130
         latest = max(Path(args.out, experiment.name).glob("*/run.json"), default=None,
                      key=lambda p: p.stat().st_mtime)
         if latest is not None:

@@ -20,8 +20,10 @@ then names the chief's address it tried), and a peer without heartbeats for min(
 which aborts the collectives every survivor is blocked in. A lost peer (killed, crashed, host or
 network down) ends the run on every surviving host with one line naming it (`PeerLost`, exit 2);
 the chief's folder stays `.partial` with every fold that finished (`kerasdl report` lists it as
-abandoned). Workers keep no state of their own, so `--resume` across hosts is not supported: start
-the command again on every host.
+abandoned). Start the command again on every host with `--resume last` (or the same RUN_DIR): the
+chief resumes its partial run as one process does, and tells the workers which one through the
+coordination service (`chiefs_word`); they read that folder, never write it, so every host skips the
+same variants and folds and restores the chief's mid-fit backup (kerasdl/harness/resume.py).
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from kerasdl.errors import UserError
 
-__all__ = ["KINDS", "PEER_TIMEOUT_S", "PeerLost", "build_before_fit", "check", "describe", "is_chief", "peer_timeout",
-           "peers_watched", "prepare", "scope", "shard_by_rows", "strategy", "writes_output"]
+__all__ = ["KINDS", "PEER_TIMEOUT_S", "PeerLost", "build_before_fit", "check", "chiefs_word", "describe", "is_chief",
+           "peer_timeout", "peers_watched", "prepare", "scope", "shard_by_rows", "strategy", "writes_output"]
 
 KINDS = ("mirrored", "multiworker")
 # A multi-worker process waits this long for its peers to start (KERASDL_PEER_TIMEOUT_S), and counts a
@@ -196,7 +198,7 @@ def _peer_lost(error: BaseException) -> PeerLost:
         who = f"{peers[0] if len(peers) == 1 else 'one of ' + ', '.join(peers)} stopped answering ({reason})"
     return PeerLost(f"multi-worker run: {who}; this process ({me.get('type', '?')} {me.get('index', '?')}) "
                     f"stopped too. Every finished fold is in the chief's record; start the command again on "
-                    f"every host (a peer silent for {min(peer_timeout(), 10):g} s counts as lost)")
+                    f"every host with `--resume last` (a peer silent for {min(peer_timeout(), 10):g} s counts as lost)")
 
 
 @contextlib.contextmanager
@@ -223,6 +225,46 @@ def _never_formed(error: BaseException) -> UserError:
     return UserError(f"multi-worker run: no chief answered at {address} ({leader.split('/replica')[0][5:]} "
                      f"{leader.rsplit(':', 1)[-1]} of TF_CONFIG) within {peer_timeout():g} s; start the chief "
                      f"first, or check TF_CONFIG's addresses (KERASDL_PEER_TIMEOUT_S sets the wait)")
+
+
+_words = 0  # decisions this process has taken from the chief: each gets its own key (the store keeps them all)
+
+
+def chiefs_word(experiment: Any, decide: Callable[[], str], what: str) -> str:
+    """`decide()` on the chief of a multi-worker run, its answer on every process; elsewhere just `decide()`.
+
+    For a choice every host must make alike but cannot make alone, such as which `.partial` run
+    `--resume last` means (the chief takes that folder's lock, so a worker would not see it as
+    abandoned). The chief publishes its answer in TensorFlow's coordination service's key-value store;
+    the other workers wait for it at most peer_timeout(). A UserError on the chief reaches them as the
+    same line. Every process asks the same questions in the same order, so a counter names the keys.
+    """
+    global _words
+    if "multiworker" not in _kinds(experiment):
+        return decide()
+    from tensorflow.python.eager import context
+
+    _words += 1
+    key = f"kerasdl/chiefs_word/{_words}"
+    if is_chief():
+        try:
+            answer = decide()
+        except UserError as error:
+            context.context().set_config_key_value(key, f"error {error}")
+            raise
+        context.context().set_config_key_value(key, f"ok {answer}")
+        return answer
+    import tensorflow as tf
+
+    try:
+        said = context.context().get_config_key_value(key, int(peer_timeout() * 1000))
+    except tf.errors.OpError:
+        raise UserError(f"multi-worker run: the chief at {_leader()[1]} did not say {what} within "
+                        f"{peer_timeout():g} s (KERASDL_PEER_TIMEOUT_S sets the wait)") from None
+    status, _, answer = said.partition(" ")
+    if status == "error":
+        raise UserError(f"multi-worker run: the chief stopped: {answer}")
+    return answer
 
 
 def _scalar_safe(found: Any) -> Any:

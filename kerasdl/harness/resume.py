@@ -8,6 +8,11 @@ killed in the middle of its Keras fit goes on from its last finished epoch throu
 state of the fit's EarlyStopping and ReduceLROnPlateau callbacks (their wait, best value and best
 weights), which BackupAndRestore does not keep. Every variant is seeded on its own, so the resumed
 record has the same metrics as an uninterrupted run.
+
+A multi-worker run (kerasdl/harness/distribute.py) resumes on every host: the chief as above; every
+other worker reads the chief's partial folder in the shared `--out` (never writes to it) to skip the
+same variants and folds, and starts the interrupted fit from a copy of the chief's backup in its own
+scratch folder, so all replicas go on from the same weights, optimizer state and epoch.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +31,7 @@ import numpy as np
 from kerasdl import runs
 from kerasdl.errors import UserError
 
-__all__ = ["Resumed", "backup_callback", "find_partial", "splice_fit"]
+__all__ = ["Resumed", "backup_callback", "find_partial", "open_partial", "splice_fit"]
 
 _BEFORE = "epochs_before_backup.json"  # in the backup folder: epochs logged before the last restart
 # In the backup folder: the state of the fit's stateful callbacks at the end of epoch N
@@ -70,6 +77,53 @@ def find_partial(reference: str | Path, out: Path | str, experiment: str) -> Pat
     return path
 
 
+def open_partial(reference: str | Path, out: Path | str, experiment: str, *, follow_into: Path | None = None,
+                 agree: Callable[[Callable[[], str]], str] = lambda decide: decide()) -> Resumed:
+    """The run `--resume reference` means, opened to be resumed.
+
+    A single process, or the chief of a multi-worker run, finds it (find_partial) and takes it over.
+    A non-chief worker (`follow_into`: its scratch folder) resumes the one the chief chose, which
+    `agree` (distribute.chiefs_word) hands it, reading that folder under the shared `out` only.
+    """
+    chosen: list[Path] = []
+
+    def decide() -> str:
+        chosen.append(find_partial(reference, out, experiment))
+        return chosen[0].name
+
+    name = agree(decide)
+    if follow_into is None:
+        return Resumed(chosen[0])
+    return Resumed(_chiefs_partial(name, reference, out, experiment), follow_into=follow_into)
+
+
+def _chiefs_partial(name: str, reference: str | Path, out: Path | str, experiment: str) -> Path:
+    """On a worker: the chief's partial folder `name`, where this host sees it."""
+    if str(reference) == "last":
+        path = Path(out) / experiment / name
+    else:  # the chief has renamed an interrupted run to its partial folder before naming it
+        path = Path(reference)
+        path = path if path.name.endswith(".partial") else path.parent / f".{path.name}.partial"
+    if path.name != name:
+        raise UserError(f"--resume {reference}: the chief resumes {name}, not {path.name}; give every host the "
+                        "same --resume")
+    if not (path / "run.json").is_file():
+        raise UserError(f"--resume {reference}: the chief resumes {name}, but this worker finds no "
+                        f"{path / 'run.json'}; --out must be the chief's report folder, shared by every host")
+    return path
+
+
+def _copy_backups(partial: Path, into: Path) -> None:
+    """The chief's mid-fit backups (and the epoch logs before them), copied into a worker's own run folder.
+
+    Safe while the chief runs: it rewrites a backup only at the end of an epoch, which needs this worker."""
+    for backup in partial.glob("logs/*/fold*/backup"):
+        target = into / backup.relative_to(partial)
+        shutil.copytree(backup, target, dirs_exist_ok=True)
+        if (log := backup.parent / "history.csv").is_file():
+            shutil.copyfile(log, target.parent / "history.csv")
+
+
 def _float_or_text(value: str) -> Any:
     try:
         return float(value)
@@ -93,8 +147,13 @@ def _history(path: Path) -> list[dict[str, Any]]:
 class Resumed:
     """What an abandoned run already finished, handed to the runner variant by variant and fold by fold."""
 
-    def __init__(self, partial: Path) -> None:
-        self.run_dir = runs.RunDir.reopen(partial)
+    def __init__(self, partial: Path, follow_into: Path | None = None) -> None:
+        if follow_into is None:
+            self.run_dir = runs.RunDir.reopen(partial)
+        else:  # a non-chief worker: the chief's folder is read, the fits go on in a twin of it in `follow_into`
+            run_id = partial.name[1:].removesuffix(".partial")
+            self.run_dir = runs.RunDir(follow_into, partial.parent.name, run_id=run_id)
+            _copy_backups(partial, self.run_dir.path)
         try:
             self.record = runs.load_record(partial)
             self.rows = _history(partial / "history.csv")

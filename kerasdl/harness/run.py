@@ -25,11 +25,11 @@ from kerasdl.errors import UserError
 from kerasdl.folds import Fold, make_folds
 
 from .control import STOP_REQUESTED, Progress, check_stop, interruptible, stop_at_once_if_interruptible
-from .distribute import PeerLost, peers_watched
+from .distribute import PeerLost, chiefs_word, peers_watched, writes_output
 from .distribute import prepare as distribute_prepare
 from .fold import FoldFitter, FoldResult, dataset_task, resolve_monitor, resolve_trainer
 from .fit_memory import GarbageBudget, released_custom_gradients
-from .resume import Resumed, find_partial, splice_fit
+from .resume import Resumed, open_partial, splice_fit
 from .spec import Analysis, Experiment, RunRecord, Variant
 
 __all__ = ["run"]
@@ -248,11 +248,13 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
     progress = Progress(quiet)
     # tf.distribute first (a multi-worker strategy must exist before TensorFlow runs anything); a
     # non-chief worker of a multi-worker run writes nothing to `out` (kerasdl/harness/distribute.py)
-    out = distribute_prepare(out, experiment)
+    shared, out = out, distribute_prepare(out, experiment)
     _validate(experiment)
     resumed = None
-    if resume is not None:
-        resumed = Resumed(find_partial(resume, out, experiment.name))
+    if resume is not None:  # every host of a multi-worker run resumes the chief's partial run (resume.py)
+        resumed = open_partial(resume, shared, experiment.name,
+                               follow_into=None if writes_output(experiment) else Path(out),
+                               agree=lambda decide: chiefs_word(experiment, decide, "which run to resume"))
         quick, seed = resumed.quick, resumed.seed  # the killed run's settings, whatever the command line says
     if quick and experiment.quick_variants:
         experiment = dataclasses.replace(
@@ -286,6 +288,8 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
                       resumed=[*resumed.record.get("resumed", []), runs.now()])
         progress.say(f"resuming {run_dir.path} (seed {seed}{', quick' if quick else ''}): finished variants and "
                      "folds are kept, the rest runs now")
+    else:  # on disk before the first fold ends: a run killed in its first fit still has a record to resume
+        _flush(run_dir, record, runner)
     if dataset is not None:
         progress.begin(len(experiment.variants) * len(folds),
                        f"{experiment.name}: {dataset.name} ({dataset.n_samples} rows, {dataset.task}), "
