@@ -35,13 +35,12 @@ HERE = Path(__file__).resolve().parent
 
 def studies() -> list[str]:
     """Every registered study whose data is here (a REAL_DATA study runs only where its download is cached)."""
-    import importlib
-
-    from kerasdl import data, experiments
+    from kerasdl import experiments
+    from kerasdl.data import registry as data
 
     names = []
     for study in experiments.available():
-        module = importlib.import_module(f"experiments.{study.name.replace('-', '_')}")
+        module = experiments.load_module(study.name)
         if getattr(module, "REAL_DATA", False) and not data.spec(module.experiment().dataset).info().offline:
             print(f"{study.name:28s} skipped: its data is not cached here", flush=True)
             continue
