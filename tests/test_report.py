@@ -195,6 +195,22 @@ def test_confusion_matrices_of_many_classes_stay_heatmaps(fake_run_dir):
     assert '<table class="confusion">' not in confusion and "class 15" in confusion
 
 
+@pytest.mark.parametrize("k", [3, 10])
+def test_confusion_tables_of_more_than_six_classes_take_the_full_width(fake_run_dir, k):
+    from kerasdl.report.prediction_sections import HALF_WIDTH_CLASSES
+
+    run_dir = fake_run_dir("multiclass", predictions=False, history=False)
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record["dataset"]["class_names"] = [f"class {i}" for i in range(k)]
+    record["variants"][0]["confusion_matrix"] = (np.eye(k, dtype=int) * 5 + 1).tolist()
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    confusion = render_run(run_dir).read_text(encoding="utf-8").split('<section id="confusion">')[1]
+    first = confusion.split("</figure>")[0]  # the first variant's, with k classes
+    assert '<table class="confusion">' in first and f"class {k - 1}" in first
+    # side by side, ten classes' columns scrolled out of view; one table per row shows them all
+    assert ('<figure class="confusion wide">' in first) == (k > HALF_WIDTH_CLASSES)
+
+
 def test_non_finite_predictions_are_left_out_of_the_curves(fake_run_dir):
     run_dir = fake_run_dir("binary")
     with np.load(run_dir / "predictions.npz", allow_pickle=False) as npz:

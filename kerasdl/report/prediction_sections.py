@@ -29,6 +29,8 @@ from .formatting import number
 from .ranking import best_variant_names, headline_metric
 from .run_files import FoldPredictions, finite, fold_entries, pooled
 
+HALF_WIDTH_CLASSES = 6  # a 1,180 px page holds two tables of 6 classes (count + share cells) side by side
+
 __all__ = [
     "NO_PREDICTIONS",
     "SECTIONS",
@@ -160,8 +162,10 @@ def confusion_section(record: dict[str, Any], variants: Sequence[dict[str, Any]]
         caption = (f"Summed over {_folds_text(used, total)}"
                    + (" (computed from predictions.npz; arg-max class)" if source == "computed" else "") + ".")
         if k <= figures.ANNOTATED_CLASSES:  # few classes: a table of numbers, shaded (confusion_table.py)
+            # how to read it: said once, above the tables. Two tables side by side fit up to
+            # HALF_WIDTH_CLASSES classes; more take the full width, else their last columns scroll out of view.
             items.append({"variant": variant, "svg": None, "table": confusion_table(matrix, names),
-                          "caption": caption, "note": ""})  # how to read it: said once, above the tables
+                          "caption": caption, "note": "", "wide": k > HALF_WIDTH_CLASSES})
             continue
         caption += (" Rows: actual class; columns: predicted class. Right: each row divided by its total, "
                     "so the diagonal is each class's recall.")
