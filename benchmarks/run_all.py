@@ -208,6 +208,10 @@ def _rows() -> list[tuple[str, str, str, str]]:
             before = plain.get(name, {}).get("wall_s")
             measured = (f"{found['wall_s']:.0f} s" if found.get("exit", 0) == 0
                         else f"failed (exit {found['exit']}) after {found['wall_s']:.0f} s")
+            if found.get("headline"):  # what the run measured, so a changed number shows beside its time
+                shown = [f"{variant} {value:.4g}" for variant, value in list(found["headline"].items())[:8]]
+                more = len(found["headline"]) - len(shown)
+                measured += f"; {found['headline_metric']}: " + ", ".join(shown) + (f", … (+{more})" if more else "")
             rows.append((f"Study `{name}`, full mode", measured
                          + (f" (plain feed {before:.0f} s, ×{before / found['wall_s']:.2f})" if before else ""),
                          "", _study_when(found) or _when(data)))

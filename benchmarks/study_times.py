@@ -14,6 +14,7 @@ over several sittings. Studies whose data must be downloaded (REAL_DATA) are ski
 
     python benchmarks/study_times.py [--from reports] [--only NAME,NAME] [--plain-feed] [--out FOLDER]
     python benchmarks/study_times.py --continue --out ~/kerasdl-full-runs   # add the studies not yet timed
+    python benchmarks/study_times.py --headlines-from ~/kerasdl-full-runs   # add headlines to kept rows
 """
 
 from __future__ import annotations
@@ -48,19 +49,37 @@ def studies() -> list[str]:
     return names
 
 
+def newest_record(folder: Path, name: str) -> dict | None:
+    """The newest finished full-mode record of study `name` under `folder`, or None."""
+    best = None
+    for record_path in (folder / name).glob("*/run.json"):
+        record = json.loads(record_path.read_text())
+        if record.get("quick") or record.get("status") not in ("completed", "diverged"):
+            continue
+        if best is None or record["started"] > best["started"]:
+            best = record
+    return best
+
+
+def headline_of(record: dict) -> dict:
+    """The record's headline metric and each variant's mean of it, so the table carries what a study
+    measured beside how long it took (the same seed gives the same numbers: a changed number is news)."""
+    metric = record["experiment"].get("headline_metric")
+    values = {}
+    for variant in record["variants"]:
+        found = variant.get("metrics", {}).get(metric)
+        if isinstance(found, dict) and isinstance(found.get("mean"), (int, float)):
+            values[variant["name"]] = round(found["mean"], 4)
+    return {"headline_metric": metric, "headline": values, "run_id": record["run_id"]}
+
+
 def from_reports(folder: Path, names: list[str]) -> dict[str, dict]:
     found = {}
     for name in names:
-        best = None
-        for record_path in (folder / name).glob("*/run.json"):
-            record = json.loads(record_path.read_text())
-            if record.get("quick") or record.get("status") not in ("completed", "diverged"):
-                continue
-            if best is None or record["started"] > best["started"]:
-                best = record
+        best = newest_record(folder, name)
         if best is not None:
-            found[name] = {"wall_s": best["duration_s"], "status": best["status"], "run_id": best["run_id"],
-                           "source": "record"}
+            found[name] = {"wall_s": best["duration_s"], "status": best["status"], "source": "record",
+                           **headline_of(best)}
     return found
 
 
@@ -74,6 +93,8 @@ def run_all(names: list[str], out: Path, plain: bool, found: dict[str, dict], sa
         found[name] = {"wall_s": time.perf_counter() - start, "exit": done.returncode, "source": "ran",
                        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cores": os.cpu_count()}
+        record = newest_record(out, name) if done.returncode == 0 else None
+        found[name].update(headline_of(record) if record else {})
         print(f"{name:28s} {found[name]['wall_s']:8.1f} s  exit {done.returncode}  load {found[name]['load']}",
               flush=True)
         save(found)
@@ -88,12 +109,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--continue", dest="resume", action="store_true",
                         help="keep the studies already in the result file and run only the others")
+    parser.add_argument("--headlines-from", type=Path, metavar="FOLDER",
+                        help="only add each kept row's headline from the records its run left in FOLDER")
     args = parser.parse_args()
     result_name = "study_times_plain.json" if args.plain_feed else "study_times.json"
     catalog = studies()
     names = args.only.split(",") if args.only else catalog  # --only also sets the order (shortest first, say)
     kept = {}
-    if args.resume and (RESULTS / result_name).is_file():
+    if (args.resume or args.headlines_from) and (RESULTS / result_name).is_file():
         kept = json.loads((RESULTS / result_name).read_text()).get("studies", {})
     everything = sorted(set(catalog) | set(names) | set(kept))  # "missing" is counted against the whole catalog
 
@@ -104,15 +127,21 @@ def main() -> None:
                   "missing": sorted(set(everything) - set(ok))}
         return write_result(result_name, result)
 
-    if args.source:
+    if args.headlines_from:
+        found = dict(kept)
+        for name, row in found.items():
+            record = newest_record(args.headlines_from, name)
+            if record is not None and "headline" not in row:
+                row.update(headline_of(record))
+    elif args.source:
         found = from_reports(args.source, names)
     else:
         out = args.out or Path(tempfile.mkdtemp(prefix="kerasdl-study-times-"))
         found = run_all([n for n in names if n not in kept], out, args.plain_feed, dict(kept), save)
     path = save(found)
     done = json.loads(path.read_text())
-    print(f"catalog {done['catalog_s']:.0f} s over {len(found) - len(done['missing'])} studies "
-          f"({len(done['missing'])} missing); written to {path}")
+    print(f"catalog {done['catalog_s']:.0f} s over {len(found)} studies ({len(done['missing'])} of the "
+          f"catalog missing or failed); written to {path}")
 
 
 if __name__ == "__main__":
