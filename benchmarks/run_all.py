@@ -97,6 +97,15 @@ def _study_when(found: dict) -> str:
     return found["date"] + (f", CONTENDED (load {max(found['load'])})" if busy else "")
 
 
+def _catalog_when(studies: dict) -> str:
+    """The span of an incremental catalog run, busy if any of its studies ran on a busy machine."""
+    dates = sorted(found["date"] for found in studies.values() if "date" in found)
+    if not dates:
+        return ""
+    busy = [name for name, found in studies.items() if "CONTENDED" in _study_when(found)]
+    return f"{dates[0]} – {dates[-1]}" + (f", CONTENDED during {len(busy)} studies" if busy else "")
+
+
 def _machine() -> list[str]:
     import importlib.metadata as md
 
@@ -203,7 +212,8 @@ def _rows() -> list[tuple[str, str, str, str]]:
         plain_path = RESULTS / "study_times_plain.json"
         plain = json.loads(plain_path.read_text())["studies"] if plain_path.is_file() else {}
         rows.append(("Whole catalog, full mode", f"{data['catalog_s'] / 60:.1f} min over {len(data['studies'])} studies"
-                     + (f" (missing: {', '.join(data['missing'])})" if data["missing"] else ""), "", _when(data)))
+                     + (f" (missing: {', '.join(data['missing'])})" if data["missing"] else ""), "",
+                     _catalog_when(data["studies"]) or _when(data)))
         for name, found in sorted(data["studies"].items()):
             before = plain.get(name, {}).get("wall_s")
             measured = (f"{found['wall_s']:.0f} s" if found.get("exit", 0) == 0
