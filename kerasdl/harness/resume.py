@@ -18,6 +18,7 @@ scratch folder, so all replicas go on from the same weights, optimizer state and
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -223,10 +224,9 @@ def _save_states(path: Path, callbacks: list[Any]) -> None:
                 arrays[f"{i}/{name}"] = np.asarray(value)
         for j, weight in enumerate(getattr(callback, "best_weights", None) or []):
             arrays[f"{i}/best_weights/{j:06d}"] = np.asarray(weight)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    runs.atomic_write(path, buffer.getvalue())
 
 
 def _load_states(path: Path, callbacks: list[Any]) -> None:
@@ -263,7 +263,6 @@ def backup_callback(backup_dir: Path, csv_log: Path, note: dict[str, Any], sibli
             if now - self._last_save >= BACKUP_INTERVAL_S:
                 stateful = _stateful(list(siblings))
                 if stateful:  # before Keras's metadata names this epoch: a restore never finds it missing
-                    Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
                     _save_states(Path(self.backup_dir) / _STATES.format(epoch=self._current_epoch), stateful)
                 super()._save_model()
                 self._last_save = now
