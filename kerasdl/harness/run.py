@@ -32,6 +32,8 @@ from .fit_memory import GarbageBudget, released_custom_gradients
 from .resume import Resumed, open_partial, splice_fit
 from .spec import Analysis, Experiment, RunRecord, Variant
 
+_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"  # the error text of whatever a stop request ended
+
 __all__ = ["run"]
 
 
@@ -175,14 +177,14 @@ class _Runner:
                 self.flush()  # every finished fold on disk: a run killed hard resumes after it
         except KeyboardInterrupt:
             entry["status"] = "interrupted"
-            entry["error"] = "interrupted (Ctrl-C or SIGTERM)"
+            entry["error"] = _INTERRUPTED
             raise
         except PeerLost as error:  # a multi-worker run's cluster is gone: every later fold would fail alike
             entry["status"], entry["error"] = "failed", str(error)
             raise
         except Exception:  # a bug or resource failure in this variant: record it, keep the others going
             if STOP_REQUESTED.is_set():  # Ctrl-C that TensorFlow turned into another exception
-                entry["status"], entry["error"] = "interrupted", "interrupted (Ctrl-C or SIGTERM)"
+                entry["status"], entry["error"] = "interrupted", _INTERRUPTED
                 raise KeyboardInterrupt from None
             entry["status"] = "failed"
             entry["error"] = traceback.format_exc()
@@ -306,7 +308,7 @@ def run(experiment: Experiment, *, quick: bool = False, seed: int = 0, out: str 
             collect()  # the finished variant's model is cyclic garbage; free it before the next (fit_memory.py)
     except KeyboardInterrupt:
         record["status"] = "interrupted"
-        record["error"] = ("interrupted (Ctrl-C or SIGTERM); variants finished before it are complete, and "
+        record["error"] = (f"{_INTERRUPTED}; variants finished before it are complete, and "
                            "`kerasdl run NAME --resume RUN_DIR` runs the rest")
         _close(run_dir, record, runner, t_start)
         raise
@@ -330,7 +332,7 @@ def _analyze(experiment: Experiment, analysis: Analysis, record: dict[str, Any],
     try:
         record["sections"] = runs.json_safe([as_record(section) for section in experiment.analyze(analysis)])
     except KeyboardInterrupt:
-        record["status"], record["error"] = "interrupted", "interrupted (Ctrl-C or SIGTERM) during analysis"
+        record["status"], record["error"] = "interrupted", f"{_INTERRUPTED} during analysis"
         _close(run_dir, record, runner, t_start)
         raise
     except Exception:  # our bug: keep the record, mark it failed, show the traceback in the report
