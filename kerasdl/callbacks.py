@@ -10,7 +10,8 @@ import time
 import keras
 import numpy as np
 
-__all__ = ["EpochTensorBoard", "StopOnNonFiniteLoss", "StopOnRequest", "EpochClock", "InitialWeights"]
+__all__ = ["EpochTensorBoard", "StopOnNonFiniteLoss", "StopOnRequest", "EpochClock", "InitialWeights",
+           "StartIsACandidate"]
 
 
 class StopOnRequest(keras.callbacks.Callback):
@@ -124,3 +125,43 @@ class _WeightSnapshot(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.recorder._weights = [np.array(w) for w in self.model.get_weights()]
+
+
+class StartIsACandidate(keras.callbacks.Callback):
+    """Early stopping's pick, with the weights the fit started from as one more candidate ("epoch 0",
+    which Keras's EarlyStopping never weighs): when the start scores at least as well on the validation
+    rows as the weights training ended with, the start is kept. A network started as a fitted model
+    (`kerasdl.trainers.LinearStartTrainer`) is thus never left worse on its validation rows by training.
+
+    Goes after EarlyStopping in the callback list, so its `on_train_end` sees the restored best epoch.
+    Both sides are scored on the validation arrays by the monitored quantity without the weight
+    penalty: Keras's `val_loss` adds the regularization losses, which at the start are those of the
+    randomly initialised hidden layers, however little they contribute (nothing, when their output
+    weights are zero), so it would always call the start worse. Scoring at the start and at the end
+    (not per epoch) also holds across a resumed fit. `note` (the fold's record) gets both scores and
+    which was kept.
+    """
+
+    def __init__(self, validation: tuple, monitor: str, lower_is_better: bool, note: dict) -> None:
+        super().__init__()
+        self.validation, self.key, self.lower_is_better, self.note = validation, monitor[4:], lower_is_better, note
+
+    def _score(self) -> float:
+        x, y = self.validation
+        if self.key == "loss":  # the data term alone: the compiled loss on the predictions
+            predicted = self.model.predict(x, batch_size=1024, verbose=0)
+            if np.size(y) == np.size(predicted):  # one output per row: (n,) targets against (n, 1) outputs
+                y = np.reshape(y, np.shape(predicted))
+            return float(keras.ops.mean(keras.losses.get(self.model.loss)(y, predicted)))
+        return float(self.model.evaluate(x, y, batch_size=1024, verbose=0, return_dict=True)[self.key])
+
+    def on_train_begin(self, logs=None):
+        self.start_weights, self.start_score = self.model.get_weights(), self._score()
+
+    def on_train_end(self, logs=None):
+        trained = self._score()
+        kept = self.start_score <= trained if self.lower_is_better else self.start_score >= trained
+        if kept:
+            self.model.set_weights(self.start_weights)
+        self.note["validation"] = {"monitor": f"val_{self.key}", "start": self.start_score, "trained": trained,
+                                   "kept": "start" if kept else "trained"}

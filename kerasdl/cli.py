@@ -284,12 +284,16 @@ def fit_experiment(dataset, builder: str, *, api: str = "sequential", hyperparam
     measures these defaults on the bundled tables through this same function."""
     from kerasdl import models, runs, tasks
     from kerasdl.harness import Experiment, Variant
+    from kerasdl.trainers import LinearStartTrainer
 
     text = "text_column" in dataset.extras  # word ids: not inputs for a linear model or a linear path
     hyper = {**(_FIT_MLP_DEFAULTS if builder == "mlp" and not text else {}), **(hyperparameters or {})}
     settings = {**_FIT_DEFAULTS, **(settings or {})}
     models.check(builder, api, hyper, settings=_FIT_SETTINGS)
-    variants = [Variant(builder, builder=builder, api=api, hyperparameters=hyper, **settings)]
+    # With its linear path, the MLP starts as the linear baseline (fitted on the same rows, frozen) and
+    # its hidden layers learn what that misses: LinearStartTrainer says how and why.
+    trainer = LinearStartTrainer() if builder == "mlp" and hyper.get("linear_skip") else None
+    variants = [Variant(builder, builder=builder, api=api, hyperparameters=hyper, trainer=trainer, **settings)]
     task = tasks.get(dataset.task)
     linear = task.linear_estimator() if not text else None
     if linear is not None:

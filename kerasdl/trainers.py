@@ -9,7 +9,9 @@ search own its loop:
 * a generative model scored by its samples: `SamplingTrainer` (`evaluate` asks `model.generate(n)`);
 * teacher forcing in training, greedy decoding at inference: override `evaluate`;
 * a non-gradient rule (the perceptron rule, contrastive divergence): a `keras.Model` with its own
-  `train_step`, trained by the default `fit`.
+  `train_step`, trained by the default `fit`;
+* weights that start from the data rather than at random (a linear path started as the fitted linear
+  baseline, `LinearStartTrainer`): override `start`, which runs before `compile`.
 
 Whatever the trainer does, the harness supplies the callbacks (Ctrl-C, divergence, early stopping,
 CSV and TensorBoard logs), the seed, the statuses and the record. `fit` must return Keras's
@@ -20,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AdversarialTrainer", "DecodingTrainer", "Inputs", "RuleTrainer", "SamplingTrainer", "Trainer",
-           "make_optimizer"]
+__all__ = ["AdversarialTrainer", "DecodingTrainer", "Inputs", "LinearStartTrainer", "RuleTrainer", "SamplingTrainer",
+           "Trainer", "make_optimizer"]
 
 #: What one split looks like to a trainer: an (x, y) pair of arrays or dicts of arrays (y is None
 #: when the task has no target), or a `tf.data.Dataset` of batches that the dataset's pipeline made.
@@ -58,6 +60,18 @@ class Trainer:
     monitor: str | None = None
     validate: bool = True
 
+    def start(self, model: Any, train: tuple[Any, Any], validation: tuple[Any, Any], *, task: Any,
+              target_scaling: dict[str, float] | None) -> dict[str, Any] | None:
+        """Set the weights the model starts from, given the fold's training and validation arrays (always
+        arrays here, whatever the feed), before `compile`; returns a note for the fold's record, or None.
+        Default: the weights as built (Keras's initializers, from the harness's seed)."""
+        return None
+
+    def fit_callbacks(self, monitor: str | None, lower_is_better: bool) -> list[Any]:
+        """Keras callbacks of the trainer's own for this fit, after the harness's (early stopping among
+        them, so their `on_train_end` sees its restored weights). Default: none."""
+        return []
+
     def compile(self, model: Any, *, optimizer: Any, loss: Any, metrics: list[Any]) -> None:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
 
@@ -74,6 +88,95 @@ class Trainer:
         """The model's raw outputs for the `n` held-out rows, which the task turns into scores."""
         x, _ = _unpack(test)
         return model.predict(x, batch_size=1024 if isinstance(test, tuple) else None, verbose=0)
+
+
+class LinearStartTrainer(Trainer):
+    """For a network with a linear path beside its hidden layers (`mlp(linear_skip=True)`, whose
+    `PlusLinear` layer holds it): the network starts as the task's linear baseline and learns only what
+    that misses, which is what `kerasdl fit` trains.
+
+    Before training, the linear path is set to the task's linear model (`Task.linear_estimator()`:
+    scikit-learn's logistic or least-squares regression) fitted on the rows the baseline beside it
+    learns from — every non-test row, training and validation — and frozen; the hidden path's output
+    weights start at zero and its bias at the linear model's intercept. At epoch 0 the network *is*
+    the baseline; training changes only the hidden path, and early stopping on the validation rows
+    keeps what it adds only while that helps, with the start itself as one more candidate
+    (`kerasdl.callbacks.StartIsACandidate`): when no epoch beats it there, the network stays the
+    baseline. This is the "combined actuarial neural network" (CANN)
+    of Wüthrich & Merz, "Editorial: Yes, we CANN!", ASTIN Bulletin 49(1), 2019: a fitted GLM as a
+    frozen skip connection, a network on what it leaves.
+
+    The validation rows thus shape the frozen linear part too; with at most a few dozen inputs a
+    regularized linear model overfits them little, and the baseline beside it sees the same rows.
+    """
+
+    def start(self, model: Any, train: tuple[Any, Any], validation: tuple[Any, Any], *, task: Any,
+              target_scaling: dict[str, float] | None) -> dict[str, Any] | None:
+        import numpy as np
+
+        wide = _linear_path(model)
+        x = np.concatenate([train[0], validation[0]]).reshape(len(train[0]) + len(validation[0]), -1)
+        y = task.estimator_target(np.concatenate([train[1], validation[1]]))
+        if target_scaling is not None:  # the network predicts the standardized target (Rescaling maps back)
+            y = (np.asarray(y, dtype=np.float64) - target_scaling["mean"]) / target_scaling["std"]
+        # The baseline's own coordinates: the network's inputs were standardized on the training rows,
+        # the baseline's on training + validation rows, and a penalized fit (logistic regression's L2)
+        # depends on the scale. Standardizing again over these rows gives the baseline's design exactly
+        # (standardization ignores how a column was shifted and scaled before); indicator (one-hot)
+        # columns stay as they are, as the baseline leaves them. The coefficients are mapped back below.
+        indicator = np.all((x == 0) | (x == 1), axis=0)
+        mean = np.where(indicator, 0.0, x.mean(axis=0))
+        sd = np.where(indicator | (x.std(axis=0) == 0), 1.0, x.std(axis=0))
+        estimator = task.linear_estimator()
+        estimator.fit((x - mean) / sd, y)
+        kernel, bias = _as_logits(estimator, x.shape[1], wide.units)
+        kernel = kernel / sd[:, None]
+        bias = bias - mean @ kernel
+        wide.linear.kernel.assign(kernel)
+        wide.linear.trainable = False  # before compile: the optimizer never sees it
+        logits = wide.layer.layers[-1]  # the hidden path's output layer
+        logits.kernel.assign(np.zeros(logits.kernel.shape))
+        logits.bias.assign(bias)
+        self._validation = validation
+        self._note = {"linear_path": f"{type(estimator).__name__} fitted on {len(x)} training and validation rows, "
+                                     "frozen; the hidden path starts at zero"}
+        return self._note
+
+    def fit_callbacks(self, monitor: str | None, lower_is_better: bool) -> list[Any]:
+        if monitor is None or not monitor.startswith("val_"):
+            return []
+        from kerasdl.callbacks import StartIsACandidate
+
+        return [StartIsACandidate(self._validation, monitor, lower_is_better, self._note)]
+
+
+def _linear_path(model: Any) -> Any:
+    from kerasdl.models.feedforward import PlusLinear
+
+    found = [layer for layer in getattr(model, "layers", ()) if isinstance(layer, PlusLinear)]
+    if len(found) != 1:
+        raise TypeError("LinearStartTrainer: expected a model with one linear path (a PlusLinear layer, e.g. "
+                        f"mlp(linear_skip=True)). Received: {type(model).__name__} with {len(found)}")
+    return found[0]
+
+
+def _as_logits(estimator: Any, n_features: int, units: int) -> tuple[Any, Any]:
+    """A fitted linear scikit-learn model as the (kernel, bias) of a layer with `units` outputs: one
+    unit (a sigmoid or a regression output) takes the single coefficient row; softmax units take each
+    class's row, a binary model's row going to its second class (the first keeps logit 0, as in the
+    logistic model), and classes a fold lacks keep zeros."""
+    import numpy as np
+
+    coef = np.asarray(estimator.coef_, dtype=np.float64).reshape(-1, n_features)
+    intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64).reshape(-1), (len(coef),))
+    kernel, bias = np.zeros((n_features, units)), np.zeros(units)
+    if units == 1:
+        kernel[:, 0], bias[0] = coef[0], intercept[0]
+        return kernel, bias
+    classes = np.asarray(estimator.classes_, dtype=int)
+    columns = classes[1:] if len(coef) == 1 else classes
+    kernel[:, columns], bias[columns] = coef.T, intercept
+    return kernel, bias
 
 
 class RuleTrainer(Trainer):

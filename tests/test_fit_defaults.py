@@ -76,7 +76,9 @@ def test_fit_puts_a_linear_baseline_beside_the_dummy_and_records_the_scaling(tmp
     scaling = fold["target_scaling"]
     assert 120 < scaling["mean"] < 180 and 60 < scaling["std"] < 95  # the training rows' target, not 0 and 1
     assert variants["mlp"]["model_summary"][-1]["name"] == "target_scaling"
-    assert "hidden_and_inputs" in [layer["name"] for layer in variants["mlp"]["model_summary"]]  # fit's linear path
+    assert "wide_and_deep" in [layer["name"] for layer in variants["mlp"]["model_summary"]]  # fit's linear path
+    assert fold["start"]["linear_path"].startswith("LinearRegression fitted on")  # started as the baseline
+    assert variants["mlp"]["fit"]["trainer"] == "LinearStartTrainer"
     # after two epochs an unscaled network still predicts near 0; this one predicts in the target's units
     predictions = np.load(run_json.parent / "predictions.npz")
     assert abs(predictions["mlp/fold0/y_score"].mean() - scaling["mean"]) < 0.5 * scaling["std"]
@@ -105,18 +107,117 @@ def test_the_linear_skip_puts_the_linear_model_inside_the_mlp(outputs, tmp_path)
         models.build("mlp", (4,), outputs, units=[5, 3]).count_params() + 4 * outputs  # the inputs' weights
     functional.set_weights(sequential.get_weights())
     np.testing.assert_allclose(np.asarray(sequential(x)), np.asarray(functional(x)), atol=1e-6)
-    # With the last hidden layer's share of the output weights at zero, what is left is the linear model.
-    output = sequential.get_layer("output")
-    kernel, bias = (np.array(w) for w in output.get_weights())
-    assert kernel[:3].any() and not kernel[3:].any()  # the linear part starts at zero: the plain MLP at first
-    kernel[:3], kernel[3:] = 0.0, np.random.default_rng(1).normal(size=(4, outputs))
-    output.set_weights([kernel, bias])
-    logits = x @ kernel[3:] + bias
-    linear = 1 / (1 + np.exp(-logits)) if outputs == 1 else np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    wide = sequential.get_layer("wide_and_deep")
+    assert not np.asarray(wide.linear.kernel).any()  # the linear part starts at zero: the plain MLP at first
+    # With the hidden path's output weights at zero, what is left is the linear model.
+    logits = wide.layer.get_layer("hidden_logits")
+    kernel, bias = np.zeros((3, outputs)), np.random.default_rng(2).normal(size=outputs)
+    logits.set_weights([kernel, bias])
+    linear_kernel = np.random.default_rng(1).normal(size=(4, outputs))
+    wide.linear.set_weights([linear_kernel])
+    z = x @ linear_kernel + bias
+    linear = 1 / (1 + np.exp(-z)) if outputs == 1 else np.exp(z) / np.exp(z).sum(1, keepdims=True)
     np.testing.assert_allclose(np.asarray(sequential(x)), linear, rtol=1e-5, atol=1e-6)
     sequential.save(tmp_path / "wide.keras")
     loaded = keras.saving.load_model(tmp_path / "wide.keras")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(sequential(x)), atol=1e-6)
+
+
+@pytest.mark.parametrize("task, n_classes", [("binary", 2), ("multiclass", 3), ("multiclass", 4), ("regression", 0)])
+def test_the_linear_start_makes_the_network_the_fitted_baseline(task, n_classes):
+    """LinearStartTrainer: at epoch 0 the MLP predicts what the harness's linear baseline predicts — the
+    task's linear model after the dataset's preprocessing (numeric columns standardized, indicators as
+    they are), fitted on the training + validation rows — although the network's inputs were
+    standardized on the training rows alone. The linear path is frozen, the hidden path trainable. The
+    4-class case lacks class 2 in its rows: that class keeps zero weights, the others their own."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from kerasdl import models
+    from kerasdl.trainers import LinearStartTrainer
+
+    rng = np.random.default_rng(0)
+    raw = np.column_stack([rng.normal(3.0, 2.0, size=(90, 4)), rng.integers(0, 2, size=90)])  # 4 numeric, 1 indicator
+    score = (raw[:, :4] - 3.0) @ rng.normal(size=4) + raw[:, 4]
+    if task == "regression":
+        y = 150 + 70 * score + rng.normal(size=90)
+    elif n_classes == 4:
+        y = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+        y[y == 2] = 3  # classes 0, 1 and 3 present, 2 absent
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    x = raw.copy()  # what the network sees: numeric columns standardized on the 60 training rows
+    x[:, :4] = (raw[:, :4] - raw[:60, :4].mean(0)) / raw[:60, :4].std(0)
+    x = x.astype("float32")
+    the_task = tasks.get(task)
+    units = 1 if task in ("binary", "regression") else n_classes
+    model = models.build("mlp", (5,), units, units=[6], linear_skip=True,
+                         **({"output_activation": "linear"} if task == "regression" else {}))
+    model, scaling = the_task.prepare_model(model, y[:60])
+    note = LinearStartTrainer().start(model, (x[:60], y[:60]), (x[60:80], y[60:80]), task=the_task,
+                                      target_scaling=scaling)
+    assert note["linear_path"].endswith("fitted on 80 training and validation rows, frozen; the hidden path "
+                                        "starts at zero")
+    preprocess = ColumnTransformer([("numeric", StandardScaler(), [0, 1, 2, 3]), ("indicator", "passthrough", [4])])
+    baseline = make_pipeline(preprocess, the_task.linear_estimator()).fit(raw[:80], the_task.estimator_target(y[:80]))
+    predicted = np.asarray(model(x[80:]))
+    if task == "regression":
+        expected = baseline.predict(raw[80:]).reshape(-1, 1)
+    elif task == "binary":
+        expected = baseline.predict_proba(raw[80:])[:, 1:]
+    else:
+        expected = np.zeros((10, n_classes))
+        expected[:, baseline.classes_] = baseline.predict_proba(raw[80:])
+    if n_classes == 4:  # softmax over the absent class too: its logit 0 takes a share, the rest keep their ratios
+        present = predicted[:, baseline.classes_]
+        np.testing.assert_allclose(present / present.sum(1, keepdims=True), expected[:, baseline.classes_],
+                                   rtol=1e-4, atol=1e-5)
+    else:
+        np.testing.assert_allclose(predicted, expected, rtol=1e-4, atol=1e-4 * (70 if task == "regression" else 1))
+    wide = model.get_layer("wide_and_deep")
+    trainable = {id(v) for v in model.trainable_weights}
+    assert id(wide.linear.kernel) not in trainable and id(wide.layer.get_layer("hidden_logits").kernel) in trainable
+
+
+@pytest.mark.parametrize("start_weight, kept", [(2.0, "start"), (0.0, "trained")])
+def test_the_start_is_kept_when_no_epoch_beats_it_on_the_validation_rows(start_weight, kept):
+    """StartIsACandidate: y = 2x + noise; a start near the solution is kept when training (a rate that overshoots)
+    makes it worse; a start at zero gives way to what training reached. The weight penalty is left out
+    of the comparison: the L2 term on an unused layer would otherwise always make the start look worse."""
+    import keras
+
+    from kerasdl.callbacks import StartIsACandidate
+
+    keras.utils.set_random_seed(0)
+    x = np.linspace(-1, 1, 32, dtype="float32").reshape(-1, 1)
+    y = 2 * x + 0.05 * np.random.default_rng(0).normal(size=x.shape).astype("float32")
+    unused = keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L2(10.0), name="unused")
+    inputs = keras.Input((1,))
+    outputs = keras.layers.Dense(1, name="line")(inputs) + 0.0 * unused(inputs)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("line").set_weights([np.array([[start_weight]]), np.zeros(1)])
+    rate = 5.0 if kept == "start" else 0.1  # 5 overshoots the minimum of this quadratic, further each step
+    model.compile(optimizer=keras.optimizers.SGD(rate), loss="mse")
+    note = {}
+    model.fit(x, y, validation_data=(x, y), epochs=3, batch_size=32, verbose=0,
+              callbacks=[StartIsACandidate((x, y), "val_loss", True, note)])
+    assert note["validation"]["kept"] == kept and note["validation"]["monitor"] == "val_loss"
+    weight = float(np.asarray(model.get_layer("line").kernel)[0, 0])
+    if kept == "start":
+        assert weight == start_weight and note["validation"]["start"] < note["validation"]["trained"]
+    else:
+        assert weight != 0.0 and note["validation"]["trained"] < note["validation"]["start"]
+
+
+def test_the_linear_start_needs_a_linear_path():
+    from kerasdl import models
+    from kerasdl.trainers import LinearStartTrainer
+
+    x, y = np.zeros((4, 2), "float32"), np.array([0, 1, 0, 1])
+    with pytest.raises(TypeError, match="expected a model with one linear path"):
+        LinearStartTrainer().start(models.build("mlp", (2,), 1, units=[3]), (x, y), (x, y),
+                                   task=tasks.get("binary"), target_scaling=None)
 
 
 def test_fit_defaults_reach_the_variant_and_the_users_settings_win(tmp_path):

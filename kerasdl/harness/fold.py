@@ -212,7 +212,8 @@ class FoldFitter:
             train, validation = distribute.shard_by_rows(train), distribute.shard_by_rows(validation)
         return train, validation, fit_kwargs, {"feed": "tf.data", "steps_per_execution": steps}
 
-    def _callbacks(self, variant: Variant, fold: Fold, entry: dict[str, Any], monitor: str | None) -> list[Any]:
+    def _callbacks(self, variant: Variant, trainer: Any, fold: Fold, entry: dict[str, Any],
+                   monitor: str | None) -> list[Any]:
         import keras
 
         from kerasdl.callbacks import EpochTensorBoard, StopOnNonFiniteLoss, StopOnRequest
@@ -223,6 +224,8 @@ class FoldFitter:
         if variant.patience is not None and monitor is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=variant.patience,
                                                            restore_best_weights=True))
+        own = getattr(trainer, "fit_callbacks", None)  # a duck-typed trainer may lack it
+        callbacks += own(monitor, mode == "min") if own is not None else []
         log_dir = f"logs/{variant.name}/fold{fold.index}"
         from .resume import backup_callback  # always: a fit killed hard goes on from its last epoch (--resume)
 
@@ -257,12 +260,15 @@ class FoldFitter:
         with distribute.scope(strategy):  # tf.distribute mirrors the variables made here (build and compile)
             model = build_model(variant, _input_shape(arrays.x_train), self.task.output_units(self.dataset), self.task)
             model, target_scaling = self.task.prepare_model(model, arrays.y_train)  # regression: standardized target
+            start = getattr(trainer, "start", None)  # a duck-typed trainer may lack it: weights as built
+            start_note = start(model, (arrays.x_train, arrays.y_train), (arrays.x_val, arrays.y_val), task=self.task,
+                               target_scaling=target_scaling) if start is not None else None
             optimizer = make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
             trainer.compile(model, optimizer=optimizer, loss=variant.loss or self.task.loss(),
                             metrics=self.task.compile_metrics())
         entry["parameter_count"] = _parameter_count(model)
         entry["model_summary"] = _model_summary(model)
-        callbacks = self._callbacks(variant, fold, entry, monitor)
+        callbacks = self._callbacks(variant, trainer, fold, entry, monitor)
 
         n_train = len(fold.train)
         batch_size = n_train if variant.batch_size == "full" else int(variant.batch_size)
@@ -292,6 +298,8 @@ class FoldFitter:
                       "_n_features": _n_features(arrays.x_train), **feed}
         if target_scaling is not None:
             fold_entry["target_scaling"] = target_scaling
+        if start_note is not None:
+            fold_entry["start"] = start_note
         if bad:
             fold_entry["diverged"] = {"key": bad[0], "epoch": bad[1]}
             return FoldResult(fold_entry, None, rows)

@@ -15,7 +15,7 @@ from kerasdl.errors import UserError
 from kerasdl.layers import HardThreshold
 from kerasdl.models._assemble import activation_layer, assemble, weight_regularizer
 
-__all__ = ["build_mlp", "build_perceptron", "InputsBeside", "build_linear_stack", "collapse_linear_stack",
+__all__ = ["build_mlp", "build_perceptron", "PlusLinear", "build_linear_stack", "collapse_linear_stack",
            "perceptron_learning_rule", "perceptron_predict", "default_output_activation", "PerceptronRule",
            "perceptron_rule"]
 
@@ -212,12 +212,12 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
     RandomTranslation) and ``augment_rotation`` (fraction of a full turn, RandomRotation) make
     "slightly modified versions of existing data" (data augmentation) — image inputs only.
 
-    ``linear_skip=True`` gives the output layer the (flattened) inputs beside the last hidden layer
-    ("wide & deep", Cheng et al. 2016): output = act(W_h·h + W_x·x + b), so the network contains the
+    ``linear_skip=True`` adds a linear map of the (flattened) inputs to the output layer's logits
+    ("wide & deep", Cheng et al. 2016): output = act(W_h·h + b + W_x·x), so the network contains the
     linear (logistic) model — W_h = 0 — and the hidden layers only have to learn what it misses. W_x
-    starts at zero (at initialisation the network is the plain MLP); with ``l2`` on the hidden layers,
-    the network leans toward the linear model unless the data ask for more (`kerasdl fit`'s default).
-    The hidden stack is wrapped in one :class:`InputsBeside` layer, so both APIs build the same network.
+    is its own layer (`PlusLinear`, named "linear"), starting at zero (at initialisation the network is
+    the plain MLP), so a trainer can also start it as a fitted linear model and freeze it
+    (`kerasdl.trainers.LinearStartTrainer`, what `kerasdl fit` does). The two APIs build the same network.
     """
     units = _widths(units, depth)
     if batch_norm not in (None, "before", "after"):
@@ -230,13 +230,14 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
     def layers():
         out = _input_regularizers(gaussian_noise, augment_shift, augment_rotation)
         out += _flatten_if_image(input_shape)
-        hidden = hidden_layers()
-        if linear_skip:
-            hidden = [InputsBeside(keras.Sequential(hidden, name="hidden"), name="hidden_and_inputs")]
-        out += hidden
-        out.append(keras.layers.Dense(outputs, activation=output_activation or default_output_activation(outputs),
-                                      kernel_initializer=initializer, name="output"))
-        return out
+        activation_name = output_activation or default_output_activation(outputs)
+        if not linear_skip:
+            return out + hidden_layers() + [keras.layers.Dense(outputs, activation=activation_name,
+                                                               kernel_initializer=initializer, name="output")]
+        logits = keras.layers.Dense(outputs, kernel_initializer=initializer, name="hidden_logits")
+        deep = keras.Sequential([*hidden_layers(), logits], name="hidden")
+        return out + [PlusLinear(deep, outputs, name="wide_and_deep"), keras.layers.Activation(activation_name,
+                                                                                                 name="output")]
 
     def hidden_layers():
         out = []
@@ -252,33 +253,38 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, *, api: str = "sequent
                 out.append(keras.layers.Dropout(dropout, name=f"dropout_{i}"))
         return out
 
-    model = assemble(layers, input_shape, api, name="mlp")
-    if linear_skip:
-        # The inputs' share of the output weights starts at zero: at initialisation the network is the plain
-        # MLP, and the linear part grows only as the data ask (a random linear map would have to be unlearnt
-        # first, which early stopping on small data cuts short).
-        output = model.get_layer("output")
-        kernel = np.array(output.kernel)
-        kernel[units[-1] if units else 0:] = 0.0  # rows after the last hidden layer's units: the inputs'
-        output.kernel.assign(kernel)
-    return model
+    return assemble(layers, input_shape, api, name="mlp")
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class InputsBeside(keras.layers.Wrapper):
-    """The wrapped layer's output with the layer's own inputs concatenated beside it (last axis).
+class PlusLinear(keras.layers.Wrapper):
+    """The wrapped layer's output plus a linear map of the same inputs, x·W (no bias: the wrapped
+    layer has one): `mlp`'s ``linear_skip``, a skip connection that a Sequential model can hold.
 
-    A skip connection that a Sequential model can hold: the layer after it sees both what the wrapped
-    stack computed and the inputs themselves (`mlp`'s ``linear_skip``). Keras's `Wrapper` serializes
-    the wrapped layer, so a saved model loads back without extra code.
+    W (the sublayer `linear`) starts at zero, so at first the sum is the wrapped layer alone and the
+    linear part grows only as the data ask: a random linear map would have to be unlearnt first, which
+    early stopping on small data cuts short. Keras's `Wrapper` serializes the wrapped layer, so a saved
+    model loads back without extra code.
     """
 
+    def __init__(self, layer, units: int, **kwargs):
+        super().__init__(layer, **kwargs)
+        self.units = int(units)
+        self.linear = keras.layers.Dense(self.units, use_bias=False, kernel_initializer="zeros", name="linear")
+
+    def build(self, input_shape):
+        self.layer.build(input_shape)
+        self.linear.build(input_shape)
+        self.built = True
+
     def call(self, inputs, training=None):
-        return keras.ops.concatenate([self.layer(inputs, training=training), inputs], axis=-1)
+        return self.layer(inputs, training=training) + self.linear(inputs)
 
     def compute_output_shape(self, input_shape):
-        inner = self.layer.compute_output_shape(input_shape)
-        return (*inner[:-1], inner[-1] + input_shape[-1])
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
 
 
 # --- linear stack ---------------------------------------------------------------------------------
