@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                      help="builder hyperparameter or fit setting (epochs, batch_size, learning_rate, "
                           "optimizer, patience, loss; defaults epochs=300 patience=20 learning_rate=0.003, "
-                          "Adam, batch_size=16, and for mlp linear_skip=True l2=0.03); repeatable, e.g. "
+                          "Adam, batch_size=16, and for mlp linear_skip=True l2=0.03: a linear path started as "
+                          "the fitted linear baseline, kept unless training beats it); repeatable, e.g. "
                           "--hp units=[64,32] --hp epochs=50")
     fit.add_argument("--api", choices=["sequential", "functional"], default="sequential")
     fit.add_argument("--cv", type=int, default=0, metavar="K",
@@ -283,6 +284,7 @@ def fit_experiment(dataset, builder: str, *, api: str = "sequential", hyperparam
     logistic baseline and a dummy one, on one holdout split or `cv` folds. benchmarks/fit_vs_linear.py
     measures these defaults on the bundled tables through this same function."""
     from kerasdl import models, runs, tasks
+    from kerasdl.fit_finding import against_baselines
     from kerasdl.harness import Experiment, Variant
     from kerasdl.trainers import LinearStartTrainer
 
@@ -305,6 +307,7 @@ def fit_experiment(dataset, builder: str, *, api: str = "sequential", hyperparam
         title=title or f"{builder} on {dataset.name}",
         description=dataset.description, evaluation="cv" if cv else "holdout",
         folds=cv or 5, quick_folds=min(cv or 2, 2),
+        analyze=against_baselines if linear is not None else None,  # the report opens with network vs linear
     )
 
 

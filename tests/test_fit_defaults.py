@@ -79,6 +79,8 @@ def test_fit_puts_a_linear_baseline_beside_the_dummy_and_records_the_scaling(tmp
     assert "wide_and_deep" in [layer["name"] for layer in variants["mlp"]["model_summary"]]  # fit's linear path
     assert fold["start"]["linear_path"].startswith("LinearRegression fitted on")  # started as the baseline
     assert variants["mlp"]["fit"]["trainer"] == "LinearStartTrainer"
+    finding = next(section for section in record["sections"] if section.get("kind") == "finding")
+    assert "against the LinearRegression baseline" in finding["answer"]  # the report opens with the comparison
     # after two epochs an unscaled network still predicts near 0; this one predicts in the target's units
     predictions = np.load(run_json.parent / "predictions.npz")
     assert abs(predictions["mlp/fold0/y_score"].mean() - scaling["mean"]) < 0.5 * scaling["std"]
@@ -235,3 +237,41 @@ def test_fit_defaults_reach_the_variant_and_the_users_settings_win(tmp_path):
     mine = fit_experiment(table, "mlp", hyperparameters={"l2": 0.0, "units": [4]}, settings={"epochs": 7}).variants[0]
     assert mine.hyperparameters == {**_FIT_MLP_DEFAULTS, "l2": 0.0, "units": [4]} and mine.epochs == 7
     assert fit_experiment(table, "perceptron").variants[0].hyperparameters == {}  # mlp's own, not every builder's
+
+
+def _fit_record(mlp: float, linear: float, kept: list[str] | None, task: str = "binary", metric: str = "roc_auc"):
+    folds = [{"fold": i, "start": {"linear_path": "...", "validation": {"kept": k}}} for i, k in enumerate(kept or [])]
+    return {"experiment": {"headline_metric": metric}, "dataset": {"task": task}, "variants": [
+        {"name": "mlp", "metrics": {metric: {"mean": mlp, "std": 0.01}}, "folds": folds},
+        {"name": "linear", "label": "LogisticRegression baseline", "metrics": {metric: {"mean": linear, "std": 0.02}}},
+        {"name": "dummy", "metrics": {metric: {"mean": 0.5, "std": 0.0}}}]}
+
+
+@pytest.mark.parametrize("mlp, linear, kept, task, metric, says", [
+    (0.9031, 0.9031, ["start"] * 5, "binary", "roc_auc", "found nothing the linear model misses"),
+    (1.0, 0.4265, ["trained"] * 4 + ["start"], "binary", "roc_auc", "add 0.5735 to what the linear model reaches; "
+                                                                   "the trained weights beat the linear start on 4 of 5"),
+    (50.0, 55.0, ["trained"] * 2, "regression", "rmse", "add 5.0000"),  # lower is better: 5 less RMSE is a gain
+    (0.80, 0.85, None, "binary", "roc_auc", "0.0500 below the linear model, which is the one to use (this network "
+                                            "did not start as the linear model"),
+])
+def test_the_fit_report_opens_with_the_network_against_its_linear_baseline(mlp, linear, kept, task, metric, says):
+    from types import SimpleNamespace
+
+    from kerasdl.fit_finding import against_baselines
+
+    (finding,) = against_baselines(SimpleNamespace(record=_fit_record(mlp, linear, kept, task, metric)))
+    answer = finding.answer
+    assert answer.startswith(f"mlp {metric} ") and "against the LogisticRegression baseline" in answer
+    assert says in answer and finding.notes_ref == "001:3067"
+
+
+def test_the_fit_finding_says_when_the_network_did_not_finish():
+    from types import SimpleNamespace
+
+    from kerasdl.fit_finding import against_baselines
+
+    record = _fit_record(0.9, 0.9, None)
+    record["variants"][0]["metrics"] = {}
+    (finding,) = against_baselines(SimpleNamespace(record=record))
+    assert finding.answer == "mlp did not finish, so this run cannot compare the two."
