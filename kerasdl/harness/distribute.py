@@ -41,8 +41,9 @@ from typing import Any
 
 from kerasdl.errors import UserError
 
-__all__ = ["KINDS", "PEER_TIMEOUT_S", "PeerLost", "build_before_fit", "check", "chiefs_word", "describe", "is_chief",
-           "peer_timeout", "peers_watched", "prepare", "scope", "shard_by_rows", "strategy", "writes_output"]
+__all__ = ["KINDS", "PEER_TIMEOUT_S", "PeerLost", "build_before_fit", "check", "chiefs_word", "describe",
+           "heartbeat_timeout", "is_chief", "peer_timeout", "peers_watched", "prepare", "scope", "shard_by_rows",
+           "strategy", "writes_output"]
 
 KINDS = ("mirrored", "multiworker")
 # A multi-worker process waits this long for its peers to start (KERASDL_PEER_TIMEOUT_S), and counts a
@@ -120,6 +121,12 @@ def peer_timeout() -> float:
     return value
 
 
+def heartbeat_timeout() -> float:
+    """Seconds without a peer's heartbeat after which it counts as lost: `peer_timeout()`, at most
+    TensorFlow's own default of 10 s."""
+    return min(peer_timeout(), 10.0)
+
+
 def _addresses() -> dict[str, str]:
     """'/job:worker/replica:0/task:1' → its host:port in TF_CONFIG."""
     cluster = _cluster().get("cluster") or {}
@@ -142,7 +149,6 @@ def _configure_coordination(tf: Any) -> None:
     collectives every survivor is blocked in. Private TensorFlow modules: without them the strategy
     configures itself, with unbounded waits."""
     try:
-        from tensorflow.python.distribute import multi_worker_util
         from tensorflow.python.eager import context
         try:
             from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
@@ -153,11 +159,10 @@ def _configure_coordination(tf: Any) -> None:
     spec = tf.distribute.cluster_resolver.TFConfigClusterResolver().cluster_spec()
     jobs = [coordination_config_pb2.CoordinatedJob(name=job, num_tasks=spec.num_tasks(job))
             for job in ("chief", "worker") if job in spec.jobs]
-    wait_ms = int(peer_timeout() * 1000)
-    heartbeat_ms = min(wait_ms, 10_000)
+    heartbeat_ms = int(heartbeat_timeout() * 1000)
     context.context().configure_coordination_service(
-        service_type="standalone", service_leader=multi_worker_util.coordination_leader(spec), coordinated_jobs=jobs,
-        cluster_register_timeout_in_ms=wait_ms, heartbeat_timeout_in_ms=heartbeat_ms,
+        service_type="standalone", service_leader=_leader()[0], coordinated_jobs=jobs,
+        cluster_register_timeout_in_ms=int(peer_timeout() * 1000), heartbeat_timeout_in_ms=heartbeat_ms,
         shutdown_barrier_timeout_in_ms=heartbeat_ms)
 
 
@@ -198,7 +203,7 @@ def _peer_lost(error: BaseException) -> PeerLost:
         who = f"{peers[0] if len(peers) == 1 else 'one of ' + ', '.join(peers)} stopped answering ({reason})"
     return PeerLost(f"multi-worker run: {who}; this process ({me.get('type', '?')} {me.get('index', '?')}) "
                     f"stopped too. Every finished fold is in the chief's record; start the command again on "
-                    f"every host with `--resume last` (a peer silent for {min(peer_timeout(), 10):g} s counts as lost)")
+                    f"every host with `--resume last` (a peer silent for {heartbeat_timeout():g} s counts as lost)")
 
 
 @contextlib.contextmanager
