@@ -71,7 +71,7 @@ def run_one(name: str, quick: bool, arguments: list[str] | None = None) -> None:
     data = json.loads(path.read_text())
     data["_run"] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": quick,
                     "seconds": round(time.perf_counter() - start, 1), "load_before": before, "load_after": _load(),
-                    "cores": os.cpu_count()}
+                    "cores": os.cpu_count(), "cpu": _cpu()}
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
@@ -86,7 +86,9 @@ def _when(data: dict) -> str:
     if not run:
         return "run by hand (load not recorded)"
     busy = max(run["load_before"][0], run["load_after"][0]) > 1.5 * (run.get("cores") or 1)
-    return f"{run['date']}{', quick' if run['quick'] else ''}{', CONTENDED (load ' + str(run['load_before'][0]) + ')' if busy else ''}"
+    return (f"{run['date']}{', quick' if run['quick'] else ''}"
+            f"{', CONTENDED (load ' + str(run['load_before'][0]) + ')' if busy else ''}"
+            f"{', ' + run['cpu'] if run.get('cpu') else ''}")  # these machines differ about 2x in speed
 
 
 def _study_when(found: dict) -> str:
@@ -106,11 +108,17 @@ def _catalog_when(studies: dict) -> str:
     return f"{dates[0]} – {dates[-1]}" + (f", CONTENDED during {len(busy)} studies" if busy else "")
 
 
+def _cpu() -> str:
+    if not Path("/proc/cpuinfo").exists():
+        return platform.processor() or "?"
+    return next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")), platform.processor() or "?")
+
+
 def _machine() -> list[str]:
     import importlib.metadata as md
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
+    cpu = _cpu()
     versions = []
     for package in ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "numpy"):
         try:
@@ -119,11 +127,12 @@ def _machine() -> list[str]:
             continue
     memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal")), "?") if Path("/proc/meminfo").exists() else "?"
-    return [f"- Machine: {cpu}, {os.cpu_count()} cores, {int(memory) // 1024 if memory != '?' else '?'} MB RAM, "
+    return [f"- Rendered on: {cpu}, {os.cpu_count()} cores, {int(memory) // 1024 if memory != '?' else '?'} MB RAM, "
             f"{platform.system()} {platform.release()}",
             f"- Python {platform.python_version()}; {', '.join(versions)}",
             f"- Table rendered {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; each row says when it was "
-            "measured and whether the machine was busy (load average above 1.5× the cores)"]
+            "measured, whether the machine was busy (load average above 1.5× the cores) and, where recorded, on "
+            "which CPU: the machines these sessions get differ about 2× in speed, so compare times within a row"]
 
 
 def _rows() -> list[tuple[str, str, str, str]]:
@@ -215,7 +224,7 @@ def _rows() -> list[tuple[str, str, str, str]]:
                      + (f" (missing: {', '.join(data['missing'])})" if data["missing"] else ""), "",
                      _catalog_when(data["studies"]) or _when(data)))
         for name, found in sorted(data["studies"].items()):
-            before = plain.get(name, {}).get("wall_s")
+            before, beside = plain.get(name, {}).get("wall_s"), plain.get(name, {}).get("paired_tf_data")
             measured = (f"{found['wall_s']:.0f} s" if found.get("exit", 0) == 0
                         else f"failed (exit {found['exit']}) after {found['wall_s']:.0f} s")
             if found.get("headline"):  # what the run measured, so a changed number shows beside its time
@@ -223,9 +232,21 @@ def _rows() -> list[tuple[str, str, str, str]]:
                 more = len(found["headline"]) - len(shown)
                 measured += f"; {found['headline_metric']}: " + ", ".join(shown) + (f", … (+{more})" if more else "")
             rows.append((f"Study `{name}`, full mode", measured
-                         + (f" (plain feed {before:.0f} s, ×{before / found['wall_s']:.2f})" if before else ""),
+                         + _feed_effect(before, beside, found["wall_s"]),
                          "", _study_when(found) or _when(data)))
     return rows
+
+
+def _feed_effect(plain_s: float | None, beside: dict | None, catalog_s: float) -> str:
+    """The tf.data feed's effect on a study: plain-feed time over tf.data time. A paired row ran both
+    feeds back to back on one machine (these machines differ about 2x), else the catalog's own time,
+    measured the same day on the same machine, is the tf.data side."""
+    if not plain_s:
+        return ""
+    if beside and beside.get("exit", 0) == 0:
+        return (f" (plain feed {plain_s:.0f} s vs tf.data {beside['wall_s']:.0f} s, run back to back, "
+                f"×{plain_s / beside['wall_s']:.2f})")
+    return f" (plain feed {plain_s:.0f} s, ×{plain_s / catalog_s:.2f})"
 
 
 def render_table() -> Path:

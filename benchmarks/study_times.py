@@ -15,6 +15,7 @@ over several sittings. Studies whose data must be downloaded (REAL_DATA) are ski
     python benchmarks/study_times.py [--from reports] [--only NAME,NAME] [--plain-feed] [--out FOLDER]
     python benchmarks/study_times.py --continue --out ~/kerasdl-full-runs   # add the studies not yet timed
     python benchmarks/study_times.py --headlines-from ~/kerasdl-full-runs   # add headlines to kept rows
+    python benchmarks/study_times.py --plain-feed --paired --continue     # each study in both feeds, back to back
 """
 
 from __future__ import annotations
@@ -83,20 +84,37 @@ def from_reports(folder: Path, names: list[str]) -> dict[str, dict]:
     return found
 
 
-def run_all(names: list[str], out: Path, plain: bool, found: dict[str, dict], save) -> dict[str, dict]:
-    """Run each study in a fresh process; `save(found)` after each, so an interrupted catalog keeps its rows."""
+def run_one(name: str, out: Path, plain: bool) -> dict:
+    """One study in a fresh process, its run written under `out`: wall time, exit status, date, load, headline."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **({"KERASDL_PLAIN_FEED": "1"} if plain else {})}
+    load_before, start = os.getloadavg()[0], time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kerasdl.cli", "run", name, "--out", str(out), "--quiet"],
+                          env=env, capture_output=True, text=True)
+    row = {"wall_s": time.perf_counter() - start, "exit": done.returncode, "source": "ran",
+           "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "load": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cores": os.cpu_count()}
+    record = newest_record(out, name) if done.returncode == 0 else None
+    row.update(headline_of(record) if record else {})
+    return row
+
+
+def run_all(names: list[str], out: Path, plain: bool, found: dict[str, dict], save, *,
+            paired: bool = False) -> dict[str, dict]:
+    """Run each study in a fresh process; `save(found)` after each, so an interrupted catalog keeps its rows.
+
+    `paired` (with the plain feed): each study runs with the plain feed and then, at once, with the
+    tf.data feed, and the row keeps both, so the feed's effect is a ratio from one machine minutes
+    apart. Machines here differ about 2x in speed, so a plain-feed time is only comparable with a
+    tf.data time measured beside it."""
     for name in names:
-        load_before, start = os.getloadavg()[0], time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "kerasdl.cli", "run", name, "--out", str(out), "--quiet"],
-                              env=env, capture_output=True, text=True)
-        found[name] = {"wall_s": time.perf_counter() - start, "exit": done.returncode, "source": "ran",
-                       "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                       "load": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cores": os.cpu_count()}
-        record = newest_record(out, name) if done.returncode == 0 else None
-        found[name].update(headline_of(record) if record else {})
-        print(f"{name:28s} {found[name]['wall_s']:8.1f} s  exit {done.returncode}  load {found[name]['load']}",
-              flush=True)
+        found[name] = run_one(name, out / "plain" if paired else out, plain)
+        line = f"{name:28s} {found[name]['wall_s']:8.1f} s  exit {found[name]['exit']}  load {found[name]['load']}"
+        if paired and found[name]["exit"] == 0:
+            beside = run_one(name, out / "tf_data", False)
+            found[name]["paired_tf_data"] = {k: beside[k] for k in ("wall_s", "exit", "date", "load", "headline")
+                                             if k in beside}
+            line += f"  | tf.data {beside['wall_s']:8.1f} s  exit {beside['exit']}  load {beside['load']}"
+        print(line, flush=True)
         save(found)
     return found
 
@@ -107,6 +125,8 @@ def main() -> None:
     parser.add_argument("--only")
     parser.add_argument("--plain-feed", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--paired", action="store_true",
+                        help="with --plain-feed: also run each study with the tf.data feed right after, and keep both")
     parser.add_argument("--continue", dest="resume", action="store_true",
                         help="keep the studies already in the result file and run only the others")
     parser.add_argument("--headlines-from", type=Path, metavar="FOLDER",
@@ -137,7 +157,8 @@ def main() -> None:
         found = from_reports(args.source, names)
     else:
         out = args.out or Path(tempfile.mkdtemp(prefix="kerasdl-study-times-"))
-        found = run_all([n for n in names if n not in kept], out, args.plain_feed, dict(kept), save)
+        found = run_all([n for n in names if n not in kept], out, args.plain_feed, dict(kept), save,
+                        paired=args.paired and args.plain_feed)
     path = save(found)
     done = json.loads(path.read_text())
     print(f"catalog {done['catalog_s']:.0f} s over {len(found)} studies ({len(done['missing'])} of the "
