@@ -244,7 +244,8 @@ def _feed_effect(plain_s: float | None, beside: dict | None, catalog_s: float) -
     if not plain_s:
         return ""
     if beside and beside.get("exit", 0) == 0:
-        return (f" (plain feed {plain_s:.0f} s vs tf.data {beside['wall_s']:.0f} s, run back to back, "
+        return (f" (plain feed {plain_s:.0f} s vs tf.data {beside['wall_s']:.0f} s, run back to back "
+                f"{beside.get('date', '')}, "
                 f"×{plain_s / beside['wall_s']:.2f})")
     return f" (plain feed {plain_s:.0f} s, ×{plain_s / catalog_s:.2f})"
 
