@@ -11,7 +11,7 @@ search own its loop:
 * a non-gradient rule (the perceptron rule, contrastive divergence): a `keras.Model` with its own
   `train_step`, trained by the default `fit`;
 * weights that start from the data rather than at random (a linear path started as the fitted linear
-  baseline, `LinearStartTrainer`): override `start`, which runs before `compile`.
+  baseline, `LinearStartTrainer`): override `initialize`, which runs before `compile`.
 
 Whatever the trainer does, the harness supplies the callbacks (Ctrl-C, divergence, early stopping,
 CSV and TensorBoard logs), the seed, the statuses and the record. `fit` must return Keras's
@@ -60,8 +60,8 @@ class Trainer:
     monitor: str | None = None
     validate: bool = True
 
-    def start(self, model: Any, train: tuple[Any, Any], validation: tuple[Any, Any], *, task: Any,
-              target_scaling: dict[str, float] | None) -> dict[str, Any] | None:
+    def initialize(self, model: Any, train: tuple[Any, Any], validation: tuple[Any, Any], *, task: Any,
+                   target_scaling: dict[str, float] | None) -> dict[str, Any] | None:
         """Set the weights the model starts from, given the fold's training and validation arrays (always
         arrays here, whatever the feed), before `compile`; returns a note for the fold's record, or None.
         Default: the weights as built (Keras's initializers, from the harness's seed)."""
@@ -110,8 +110,8 @@ class LinearStartTrainer(Trainer):
     regularized linear model overfits them little, and the baseline beside it sees the same rows.
     """
 
-    def start(self, model: Any, train: tuple[Any, Any], validation: tuple[Any, Any], *, task: Any,
-              target_scaling: dict[str, float] | None) -> dict[str, Any] | None:
+    def initialize(self, model: Any, train: tuple[Any, Any], validation: tuple[Any, Any], *, task: Any,
+                   target_scaling: dict[str, float] | None) -> dict[str, Any] | None:
         import numpy as np
 
         wide = _linear_path(model)

@@ -157,7 +157,7 @@ def test_the_linear_start_makes_the_network_the_fitted_baseline(task, n_classes)
     model = models.build("mlp", (5,), units, units=[6], linear_skip=True,
                          **({"output_activation": "linear"} if task == "regression" else {}))
     model, scaling = the_task.prepare_model(model, y[:60])
-    note = LinearStartTrainer().start(model, (x[:60], y[:60]), (x[60:80], y[60:80]), task=the_task,
+    note = LinearStartTrainer().initialize(model, (x[:60], y[:60]), (x[60:80], y[60:80]), task=the_task,
                                       target_scaling=scaling)
     assert note["linear_path"].endswith("fitted on 80 training and validation rows, frozen; the hidden path "
                                         "starts at zero")
@@ -218,7 +218,7 @@ def test_the_linear_start_needs_a_linear_path():
 
     x, y = np.zeros((4, 2), "float32"), np.array([0, 1, 0, 1])
     with pytest.raises(TypeError, match="expected a model with one linear path"):
-        LinearStartTrainer().start(models.build("mlp", (2,), 1, units=[3]), (x, y), (x, y),
+        LinearStartTrainer().initialize(models.build("mlp", (2,), 1, units=[3]), (x, y), (x, y),
                                    task=tasks.get("binary"), target_scaling=None)
 
 
@@ -290,3 +290,13 @@ def test_started_as_the_linear_model_the_hidden_layers_still_learn_what_it_canno
     assert auc["mlp"] > 0.95 and auc["linear"] < 0.75, auc
     (fold,) = record["variants"][0]["folds"]
     assert fold["start"]["validation"]["kept"] == "trained"
+
+
+def test_every_trainer_keeps_the_optional_steps_callable():
+    """`initialize` and `fit_callbacks` are methods on every built-in trainer: an attribute of the same name
+    (DecodingTrainer's START id was `start`, which clashed with an earlier name of the step) breaks every fit."""
+    from kerasdl import trainers
+
+    for made in (trainers.Trainer(), trainers.RuleTrainer(), trainers.SamplingTrainer(), trainers.AdversarialTrainer(),
+                 trainers.DecodingTrainer(), trainers.LinearStartTrainer()):
+        assert callable(made.initialize) and callable(made.fit_callbacks), type(made).__name__

@@ -225,7 +225,7 @@ class FoldFitter:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=variant.patience,
                                                            restore_best_weights=True))
         own = getattr(trainer, "fit_callbacks", None)  # a duck-typed trainer may lack it
-        callbacks += own(monitor, mode == "min") if own is not None else []
+        callbacks += own(monitor, mode == "min") if callable(own) else []
         log_dir = f"logs/{variant.name}/fold{fold.index}"
         from .resume import backup_callback  # always: a fit killed hard goes on from its last epoch (--resume)
 
@@ -260,9 +260,9 @@ class FoldFitter:
         with distribute.scope(strategy):  # tf.distribute mirrors the variables made here (build and compile)
             model = build_model(variant, _input_shape(arrays.x_train), self.task.output_units(self.dataset), self.task)
             model, target_scaling = self.task.prepare_model(model, arrays.y_train)  # regression: standardized target
-            start = getattr(trainer, "start", None)  # a duck-typed trainer may lack it: weights as built
-            start_note = start(model, (arrays.x_train, arrays.y_train), (arrays.x_val, arrays.y_val), task=self.task,
-                               target_scaling=target_scaling) if start is not None else None
+            initialize = getattr(trainer, "initialize", None)  # a duck-typed trainer may lack it: weights as built
+            start_note = initialize(model, (arrays.x_train, arrays.y_train), (arrays.x_val, arrays.y_val),
+                                    task=self.task, target_scaling=target_scaling) if callable(initialize) else None
             optimizer = make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
             trainer.compile(model, optimizer=optimizer, loss=variant.loss or self.task.loss(),
                             metrics=self.task.compile_metrics())
