@@ -53,7 +53,7 @@ def against_baselines(analysis: Any) -> list[Any]:
     kept, weighed = _kept_start(network)
     gain = (linear[0] - mine[0]) if lower else (mine[0] - linear[0])
     if weighed and kept == weighed:
-        answer += (f" On every fold no epoch beat the network's start, the linear model itself, on the validation "
+        answer += (" On every fold no epoch beat the network's start, the linear model itself, on the validation "
                    "rows: its hidden layers found nothing the linear model misses, and the simpler linear model "
                    "is the one to use.")
     elif gain > 0:

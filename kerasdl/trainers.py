@@ -102,9 +102,9 @@ class LinearStartTrainer(Trainer):
     the baseline; training changes only the hidden path, and early stopping on the validation rows
     keeps what it adds only while that helps, with the start itself as one more candidate
     (`kerasdl.callbacks.StartIsACandidate`): when no epoch beats it there, the network stays the
-    baseline. This is the "combined actuarial neural network" (CANN)
-    of Wüthrich & Merz, "Editorial: Yes, we CANN!", ASTIN Bulletin 49(1), 2019: a fitted GLM as a
-    frozen skip connection, a network on what it leaves.
+    baseline. This is the "combined actuarial neural network" (CANN) of Wüthrich & Merz, "Editorial:
+    Yes, we CANN!", ASTIN Bulletin 49(1), 2019: a fitted GLM as a frozen skip connection, a network on
+    what it leaves.
 
     The validation rows thus shape the frozen linear part too; with at most a few dozen inputs a
     regularized linear model overfits them little, and the baseline beside it sees the same rows.
@@ -124,9 +124,9 @@ class LinearStartTrainer(Trainer):
         # depends on the scale. Standardizing again over these rows gives the baseline's design exactly
         # (standardization ignores how a column was shifted and scaled before); indicator (one-hot)
         # columns stay as they are, as the baseline leaves them. The coefficients are mapped back below.
-        indicator = np.all((x == 0) | (x == 1), axis=0)
+        indicator, spread = np.all((x == 0) | (x == 1), axis=0), x.std(axis=0)
         mean = np.where(indicator, 0.0, x.mean(axis=0))
-        sd = np.where(indicator | (x.std(axis=0) == 0), 1.0, x.std(axis=0))
+        sd = np.where(indicator | (spread == 0), 1.0, spread)
         estimator = task.linear_estimator()
         estimator.fit((x - mean) / sd, y)
         kernel, bias = _as_logits(estimator, x.shape[1], wide.units)
@@ -134,9 +134,10 @@ class LinearStartTrainer(Trainer):
         bias = bias - mean @ kernel
         wide.linear.kernel.assign(kernel)
         wide.linear.trainable = False  # before compile: the optimizer never sees it
-        logits = wide.layer.layers[-1]  # the hidden path's output layer
+        logits = wide.layer.get_layer("hidden_logits")  # the hidden path's output layer (build_mlp names it)
         logits.kernel.assign(np.zeros(logits.kernel.shape))
         logits.bias.assign(bias)
+        # For fit_callbacks, which the harness asks next for this same fold (folds run one after another).
         self._validation = validation
         self._note = {"linear_path": f"{type(estimator).__name__} fitted on {len(x)} training and validation rows, "
                                      "frozen; the hidden path starts at zero"}
