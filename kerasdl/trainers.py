@@ -67,9 +67,11 @@ class Trainer:
         Default: the weights as built (Keras's initializers, from the harness's seed)."""
         return None
 
-    def fit_callbacks(self, monitor: str | None, lower_is_better: bool) -> list[Any]:
+    def fit_callbacks(self, monitor: str | None, lower_is_better: bool, *, validation: tuple[Any, Any],
+                      start: dict[str, Any] | None) -> list[Any]:
         """Keras callbacks of the trainer's own for this fit, after the harness's (early stopping among
-        them, so their `on_train_end` sees its restored weights). Default: none."""
+        them, so their `on_train_end` sees its restored weights), given the fold's validation arrays and
+        the note `initialize` returned for this fold. Default: none."""
         return []
 
     def compile(self, model: Any, *, optimizer: Any, loss: Any, metrics: list[Any]) -> None:
@@ -137,18 +139,17 @@ class LinearStartTrainer(Trainer):
         logits = wide.layer.get_layer("hidden_logits")  # the hidden path's output layer (build_mlp names it)
         logits.kernel.assign(np.zeros(logits.kernel.shape))
         logits.bias.assign(bias)
-        # For fit_callbacks, which the harness asks next for this same fold (folds run one after another).
-        self._validation = validation
-        self._note = {"linear_path": f"{type(estimator).__name__} fitted on {len(x)} training and validation rows, "
-                                     "frozen; the hidden path starts at zero"}
-        return self._note
+        return {"linear_path": f"{type(estimator).__name__} fitted on {len(x)} training and validation rows, "
+                               "frozen; the hidden path starts at zero"}
 
-    def fit_callbacks(self, monitor: str | None, lower_is_better: bool) -> list[Any]:
-        if monitor is None or not monitor.startswith("val_"):
+    def fit_callbacks(self, monitor: str | None, lower_is_better: bool, *, validation: tuple[Any, Any],
+                      start: dict[str, Any] | None) -> list[Any]:
+        if monitor is None or not monitor.startswith("val_") or start is None:
             return []
         from kerasdl.callbacks import StartIsACandidate
 
-        return [StartIsACandidate(self._validation, monitor, lower_is_better, self._note)]
+        # The start's note is the fold record's `start` entry: the callback adds its verdict to it.
+        return [StartIsACandidate(validation, monitor, lower_is_better, start)]
 
 
 def _linear_path(model: Any) -> Any:

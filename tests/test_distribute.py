@@ -29,6 +29,7 @@ _RUN = textwrap.dedent('''
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from kerasdl.data.dataset import Dataset
     from kerasdl.harness import Experiment, Variant, run
+    from kerasdl.trainers import LinearStartTrainer
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 4)).astype("float32")
     y = x @ np.array([1.0, -2.0, 0.5, 0.0], dtype="float32") + 0.1 * rng.normal(size=96).astype("float32")
@@ -50,13 +51,20 @@ _RUN = textwrap.dedent('''
     sys.addaudithook(audit)
     found = {}
     for kind in filter(None, sys.argv[3].split(",")):
-        experiment = Experiment(name="dist", dataset=data, distribute=None if kind == "none" else kind,
-                                variants=[Variant("mlp", builder="mlp", hyperparameters={"units": [8]}, epochs=3,
-                                                  batch_size=16, patience=None, fit_kwargs={"shuffle": False})])
+        # "started" is `kerasdl fit`'s network: started as the fitted linear model, the start one more
+        # candidate of early stopping (its callback scores the validation rows inside the strategy's fit)
+        experiment = Experiment(name="dist", dataset=data, distribute=None if kind == "none" else kind, variants=[
+            Variant("mlp", builder="mlp", hyperparameters={"units": [8]}, epochs=3, batch_size=16, patience=None,
+                    fit_kwargs={"shuffle": False}),
+            Variant("started", builder="mlp", hyperparameters={"units": [8], "linear_skip": True, "l2": 0.03},
+                    trainer=LinearStartTrainer(), epochs=3, batch_size=16, patience=2, fit_kwargs={"shuffle": False})])
         record = run(experiment, out=sys.argv[1], quiet=True, tensorboard=False)
-        variant = record.variant("mlp")
-        found[kind] = {"mse": variant["metrics"].get("mse", {}).get("mean"), "status": record.status,
-                       "fold": variant["folds"][0] if variant["folds"] else None, "error": variant["error"]}
+        found[kind] = {}
+        for name in ("mlp", "started"):
+            variant = record.variant(name)
+            found[kind][name] = {"mse": variant["metrics"].get("mse", {}).get("mean"), "status": variant["status"],
+                                 "fold": variant["folds"][0] if variant["folds"] else None, "error": variant["error"]}
+        found[kind] = {**found[kind]["mlp"], "status": record.status, "started": found[kind]["started"]}
     print("RESULT " + json.dumps(found), flush=True)
 
     phase = sys.argv[4] if len(sys.argv) > 4 else ""
@@ -106,6 +114,16 @@ def test_mirrored_on_two_cpu_devices_matches_one_process(tmp_path):
                                               "workers": 1, "global_batch_size": 16, "per_replica_batch_size": 8.0}
     assert mirrored["status"] == "completed"
     assert mirrored["mse"] == pytest.approx(single["mse"], rel=1e-3)
+    _same_start(single["started"], mirrored["started"])
+
+
+def _same_start(one, other):
+    """The linear start and its verdict agree between two runs of the "started" variant."""
+    assert one["status"] == other["status"] == "completed", (one["error"], other["error"])
+    verdicts = [run["fold"]["start"]["validation"] for run in (one, other)]
+    assert verdicts[0]["kept"] == verdicts[1]["kept"], verdicts
+    assert verdicts[1]["start"] == pytest.approx(verdicts[0]["start"], rel=1e-4)  # the same fitted linear model
+    assert other["mse"] == pytest.approx(one["mse"], rel=1e-3)
 
 
 def _tf_config(ports, index):
@@ -149,6 +167,7 @@ def test_multiworker_on_two_local_processes_only_the_chief_writes_and_a_lost_chi
     assert fold["distribute"]["per_replica_batch_size"] == 8.0
     assert chief["multiworker"]["status"] == worker["multiworker"]["status"] == "completed"
     assert chief["multiworker"]["mse"] == pytest.approx(worker["multiworker"]["mse"])  # one model, in step
+    _same_start(chief["multiworker"]["started"], worker["multiworker"]["started"])
     assert len(list((outs[0] / "dist").glob("*/run.json"))) == 1
     assert not outs[1].exists()  # the worker trained its share and wrote nothing
 

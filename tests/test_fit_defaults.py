@@ -300,3 +300,18 @@ def test_every_trainer_keeps_the_optional_steps_callable():
     for made in (trainers.Trainer(), trainers.RuleTrainer(), trainers.SamplingTrainer(), trainers.AdversarialTrainer(),
                  trainers.DecodingTrainer(), trainers.LinearStartTrainer()):
         assert callable(made.initialize) and callable(made.fit_callbacks), type(made).__name__
+
+
+def test_the_start_callback_gets_this_folds_rows_and_note_from_the_harness_not_from_the_trainer():
+    """One trainer serves every fold: what `fit_callbacks` hands to StartIsACandidate is what the harness
+    passes for that fold (its validation rows, the note `initialize` returned), so folds cannot mix."""
+    from kerasdl.callbacks import StartIsACandidate
+    from kerasdl.trainers import LinearStartTrainer
+
+    trainer = LinearStartTrainer()
+    folds = [((np.full((3, 2), i, "float32"), np.arange(3)), {"linear_path": f"fold {i}"}) for i in range(2)]
+    made = [trainer.fit_callbacks("val_loss", True, validation=rows, start=note) for rows, note in folds]
+    for (rows, note), (callback,) in zip(folds, made):
+        assert isinstance(callback, StartIsACandidate) and callback.note is note and callback.validation is rows
+    assert trainer.fit_callbacks("val_loss", True, validation=folds[0][0], start=None) == []  # no start, no candidate
+    assert trainer.fit_callbacks("loss", True, validation=folds[0][0], start=folds[0][1]) == []  # nothing to score on

@@ -212,8 +212,8 @@ class FoldFitter:
             train, validation = distribute.shard_by_rows(train), distribute.shard_by_rows(validation)
         return train, validation, fit_kwargs, {"feed": "tf.data", "steps_per_execution": steps}
 
-    def _callbacks(self, variant: Variant, trainer: Any, fold: Fold, entry: dict[str, Any],
-                   monitor: str | None) -> list[Any]:
+    def _callbacks(self, variant: Variant, trainer: Any, fold: Fold, entry: dict[str, Any], monitor: str | None,
+                   validation: tuple[Any, Any], start_note: dict[str, Any] | None) -> list[Any]:
         import keras
 
         from kerasdl.callbacks import EpochTensorBoard, StopOnNonFiniteLoss, StopOnRequest
@@ -225,7 +225,7 @@ class FoldFitter:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=variant.patience,
                                                            restore_best_weights=True))
         own = getattr(trainer, "fit_callbacks", None)  # a duck-typed trainer may lack it
-        callbacks += own(monitor, mode == "min") if callable(own) else []
+        callbacks += own(monitor, mode == "min", validation=validation, start=start_note) if callable(own) else []
         log_dir = f"logs/{variant.name}/fold{fold.index}"
         from .resume import backup_callback  # always: a fit killed hard goes on from its last epoch (--resume)
 
@@ -268,7 +268,7 @@ class FoldFitter:
                             metrics=self.task.compile_metrics())
         entry["parameter_count"] = _parameter_count(model)
         entry["model_summary"] = _model_summary(model)
-        callbacks = self._callbacks(variant, trainer, fold, entry, monitor)
+        callbacks = self._callbacks(variant, trainer, fold, entry, monitor, (arrays.x_val, arrays.y_val), start_note)
 
         n_train = len(fold.train)
         batch_size = n_train if variant.batch_size == "full" else int(variant.batch_size)
