@@ -21,12 +21,13 @@ batches under each setting worth trying on a CPU, and achieved FLOP/s = FLOPs pe
   would flatter it, but with one TensorFlow thread (nothing to hide) it measured the same.
 * Settings: `keras_defaults` (model.fit, channels-last, `jit_compile="auto"`, which is off on a CPU);
   `tf_function_step` (a plain `tf.function` train step, no Keras loop; not run by default: it
-  measured the same as keras_defaults); `batch_x2` (twice `--batch`);
+  measured the same as keras_defaults); `batch_x2` / `batch_x4` (twice / four times `--batch`);
   `fused_batchnorm` (nets with batch norm: each BatchNormalization swapped for one fused
   FusedBatchNormV3 kernel — Keras 3 computes batch norm from separate mean/variance/scale ops);
   `steps_per_execution` (min(8, steps) steps per call); `jit_compile` (XLA); and `mixed_bfloat16`
   when the CPU reports avx512_bf16 / amx_bf16 (its ratio is against the fp32 peak, so may exceed 1).
-  Settings combine with "+"; the default run adds `fused_batchnorm+batch_x2`, the best fp32 found.
+  Settings combine with "+"; the default run adds `fused_batchnorm+batch_x2` and `fused_batchnorm+batch_x4` (the best fp32 found)
+  and `mixed_bfloat16+fused_batchnorm+batch_x4`.
   Not settings, because they measured worse in separate processes (they must be set before
   TensorFlow starts): TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, 5-10× slower) and one inter-op thread.
 * Steady state: every setting's model is built and warmed by one execution first, then the settings
@@ -65,12 +66,14 @@ HERE = Path(__file__).resolve().parent
 NETS = {"resnet18": ("resnet", {"api": "functional", "depth": 18, "scale": "canonical"}),
         "vgg11": ("vgg", {"api": "sequential", "variant": 11, "scale": "canonical"})}
 #: every setting `--settings` accepts; several can be joined with "+" (e.g. "fused_batchnorm+batch_x2")
-SETTINGS = ("keras_defaults", "tf_function_step", "batch_x2", "fused_batchnorm", "steps_per_execution",
+SETTINGS = ("keras_defaults", "tf_function_step", "batch_x2", "batch_x4", "fused_batchnorm", "steps_per_execution",
             "jit_compile", "mixed_bfloat16")
 #: the default run: tf_function_step is left out because it measured the same as keras_defaults (the
-#: Keras loop costs nothing next to a 0.3-1.3 s step); the combination is the best fp32 ResNet-18 found
-DEFAULT_SETTINGS = ("keras_defaults", "batch_x2", "fused_batchnorm", "fused_batchnorm+batch_x2",
-                    "steps_per_execution", "jit_compile", "mixed_bfloat16")
+#: Keras loop costs nothing next to a 0.1-1.3 s step); fused_batchnorm+batch_x4 is the best fp32 ResNet-18
+#: found, and the last combines it with bfloat16
+DEFAULT_SETTINGS = ("keras_defaults", "batch_x2", "batch_x4", "fused_batchnorm", "fused_batchnorm+batch_x2",
+                    "fused_batchnorm+batch_x4", "steps_per_execution", "jit_compile", "mixed_bfloat16",
+                    "mixed_bfloat16+fused_batchnorm+batch_x4")
 MATMUL_N, MATMUL_CHAIN = 2048, 10
 LOAD_START = os.getloadavg()
 
@@ -162,7 +165,9 @@ def _fused_batchnorm(model):
 
     class FusedBatchNorm(keras.layers.Layer):
         def __init__(self, source, **kwargs):
-            super().__init__(name=f"{source.name}_fused", **kwargs)
+            # autocast off: under mixed precision the fused kernel takes bfloat16 inputs with float32 scale,
+            # offset and statistics (FusedBatchNormV3's T and U), as Keras keeps batch norm's weights
+            super().__init__(name=f"{source.name}_fused", autocast=False, **kwargs)
             self.epsilon, self.momentum = source.epsilon, source.momentum
 
         def build(self, shape):
@@ -207,7 +212,7 @@ class Trainer:
 
         self.net, self.setting = net, setting
         parts = set(setting.split("+"))
-        self.batch = 2 * batch if "batch_x2" in parts else batch
+        self.batch = batch * (4 if "batch_x4" in parts else 2 if "batch_x2" in parts else 1)
         self.spe = min(8, steps) if "steps_per_execution" in parts else 1
         keras.config.set_dtype_policy("mixed_bfloat16" if "mixed_bfloat16" in parts else "float32")
         try:

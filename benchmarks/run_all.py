@@ -81,6 +81,16 @@ def _read(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def _per_trial(data: dict) -> str:
+    """The median trial's time in each setting, with the control (one worker confined to one core), when recorded."""
+    one, two = data["workers"]
+    control = data.get("one_worker_one_core")
+    if "trial_s_median" not in one or not control:
+        return ""
+    return (f"; median trial {one['trial_s_median']:.2f} s alone, {two['trial_s_median']:.2f} s beside the other "
+            f"worker, {control['trial_s_median']:.2f} s alone on one core")
+
+
 def _when(data: dict) -> str:
     run = data.get("_run")
     if not run:
@@ -155,7 +165,7 @@ def _rows() -> list[tuple[str, str, str, str]]:
             one, two = data["workers"]
             rows.append(("1 vs 2 search workers (mlp-heart, trials/min while trials ran)",
                          f"{one['trials_per_minute_trial_phase']:.1f} vs {two['trials_per_minute_trial_phase']:.1f} → "
-                         f"**{data['workers_speedup_trial_phase']:.2f}×**", "≥ 1.7×", _when(data)))
+                         f"**{data['workers_speedup_trial_phase']:.2f}×**" + _per_trial(data), "≥ 1.7×", _when(data)))
     if data := _read("cli"):
         tf_s = data["results"]["python -c 'import tensorflow'"]["median_s"]
         parts = [f"`{k}` {v['median_s']:.2f} s" for k, v in data["results"].items()]
@@ -223,6 +233,8 @@ def _rows() -> list[tuple[str, str, str, str]]:
         rows.append(("Whole catalog, full mode", f"{data['catalog_s'] / 60:.1f} min over {len(data['studies'])} studies"
                      + (f" (missing: {', '.join(data['missing'])})" if data["missing"] else ""), "",
                      _catalog_when(data["studies"]) or _when(data)))
+        if plain:
+            rows.append(_feed_totals(plain, data["studies"]))
         for name, found in sorted(data["studies"].items()):
             before, beside = plain.get(name, {}).get("wall_s"), plain.get(name, {}).get("paired_tf_data")
             measured = (f"{found['wall_s']:.0f} s" if found.get("exit", 0) == 0
@@ -235,6 +247,22 @@ def _rows() -> list[tuple[str, str, str, str]]:
                          + _feed_effect(before, beside, found["wall_s"]),
                          "", _study_when(found) or _when(data)))
     return rows
+
+
+def _feed_totals(plain: dict, catalog: dict) -> tuple[str, str, str, str]:
+    """The feed's effect summed over the studies timed both ways: those run back to back (paired) apart
+    from those whose tf.data side is the catalog's own run of the same day and machine."""
+    paired = [(row["wall_s"], row["paired_tf_data"]["wall_s"]) for row in plain.values()
+              if row.get("exit", 0) == 0 and "paired_tf_data" in row and row["paired_tf_data"].get("exit", 0) == 0]
+    by_day = [(row["wall_s"], catalog[name]["wall_s"]) for name, row in plain.items()
+              if row.get("exit", 0) == 0 and "paired_tf_data" not in row and catalog.get(name, {}).get("exit", 0) == 0
+              and name in catalog]
+    parts = [f"{len(group)} studies {label}: {sum(a for a, _ in group):,.0f} s → {sum(b for _, b in group):,.0f} s "
+             f"(**×{sum(a for a, _ in group) / sum(b for _, b in group):.2f}**)"
+             for group, label in ((by_day, "timed the same day"), (paired, "run back to back")) if group]
+    return ("tf.data feed vs plain array feed, studies' full-mode wall time", "; ".join(parts)
+            + f" ({len(by_day) + len(paired)} of {len(catalog)} studies)", "reported (issue 16)",
+            "see each study's row")
 
 
 def _feed_effect(plain_s: float | None, beside: dict | None, catalog_s: float) -> str:

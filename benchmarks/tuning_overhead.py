@@ -11,7 +11,8 @@ machine may be shared, kerasdl's additions are also timed *inside the same trial
 keras-tuner's build-and-fit), which other users' load cannot skew.
 
 Workers: `kerasdl tune mlp-heart --workers K` for K = 1 and 2, wall clock (process start-up
-included) and trials per minute while trials ran (first trial start to last trial end).
+included) and trials per minute while trials ran (first trial start to last trial end); then, as the
+control, K = 1 confined to one core, which is what each of two workers gets on 2 cores.
 Results go to benchmarks/results/tuning_overhead.json and are printed.
 
     python benchmarks/tuning_overhead.py [--trials 4] [--epochs 5] [--repeat 8] [--worker-trials 8]
@@ -106,19 +107,24 @@ def _moment(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def workers_run(k: int, trials: int, epochs: int, folder: Path) -> dict:
-    """One `kerasdl tune --workers k` process tree; wall clock and trials/minute while trials ran."""
+def workers_run(k: int, trials: int, epochs: int, folder: Path, one_core: bool = False) -> dict:
+    """One `kerasdl tune --workers k` process tree, or with `one_core` confined to the first core (CPU
+    affinity, inherited by the chief and the worker); wall clock and trials/minute while trials ran."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "kerasdl.cli", "tune", UNIT, "--strategy", "random", "--max-trials",
                     str(trials), "--epochs", str(epochs), "--workers", str(k), "--overwrite", "--quiet",
                     "--out", str(folder), "--timeout", "1500"], check=True, capture_output=True, text=True,
-                   timeout=1800)
+                   timeout=1800, preexec_fn=(lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
+                   if one_core else None)
     wall = time.perf_counter() - start
     sides = [json.loads(p.read_text()) for p in (folder / "tuning" / UNIT / "random").glob("trial_*/kerasdl_trial.json")]
     span = max(_moment(s["finished"]) for s in sides) - min(_moment(s["started"]) for s in sides)
-    return {"workers": k, "trials": len(sides), "completed": sum(s["status"] == "completed" for s in sides),
+    durations = [s["duration_s"] for s in sides]
+    return {"workers": k, "one_core": one_core, "trials": len(sides),
+            "completed": sum(s["status"] == "completed" for s in sides),
             "wall_s": wall, "trial_phase_s": span, "trials_per_minute_wall": 60 * len(sides) / wall,
-            "trials_per_minute_trial_phase": 60 * len(sides) / span}
+            "trials_per_minute_trial_phase": 60 * len(sides) / span,
+            "trial_s_median": statistics.median(durations)}
 
 
 def main() -> None:
@@ -139,7 +145,7 @@ def main() -> None:
     load_before = os.getloadavg()
     samples: dict[str, list[float]] = {"bare": [], "kerasdl": [], "bare_cpu": [], "kerasdl_cpu": [],
                                        "kerasdl_outside_trials": []}
-    workers = []
+    workers, control = [], None
     with tempfile.TemporaryDirectory() as tmp:
         bare_search(unit, fold, 1, 1, 0, Path(tmp))  # warm-up: imports and first tracing on both sides
         kerasdl_search(unit, 1, 1, 0, Path(tmp) / "warm")
@@ -162,6 +168,12 @@ def main() -> None:
             for k in (1, 2):
                 workers.append(workers_run(k, args.worker_trials, args.epochs, Path(tmp) / f"w{k}"))
                 print(f"{k} worker(s): {workers[-1]}", flush=True)
+            # The control: a lone worker confined to one core, the share each of two workers gets. Its
+            # trial time against the two workers' says whether they slow each other down (contention) or
+            # whether a lone worker simply spreads onto the second core. TensorFlow's thread limits do
+            # not confine a process: tf.data and the runtime keep threads of their own.
+            control = workers_run(1, args.worker_trials, args.epochs, Path(tmp) / "w1c1", one_core=True)
+            print(f"1 worker on 1 core: {control}", flush=True)
     medians = {key: statistics.median(v) for key, v in samples.items()}
     fit_per_trial = meter.fit_s / (args.repeat * args.trials)
     added = meter.run_trial_s - meter.fit_s  # predictions, sidecar, best-epoch weights, seeding
@@ -184,6 +196,7 @@ def main() -> None:
         "workers": workers,
         "workers_speedup_trial_phase": (workers[1]["trials_per_minute_trial_phase"] /
                                         workers[0]["trials_per_minute_trial_phase"]) if len(workers) == 2 else None,
+        "one_worker_one_core": control,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_average_before": load_before,
                     "load_average_after": os.getloadavg(),
                     "note": "2 CPU cores shared with other users' jobs while measuring; absolute times are noisy"},
@@ -200,6 +213,9 @@ def main() -> None:
           f"(= {100 * inst['outside_trials_share_per_trial']:.1f}% of a trial when spread over {args.trials} trials)")
     if result["workers_speedup_trial_phase"]:
         print(f"2 workers vs 1: {result['workers_speedup_trial_phase']:.2f}x trials/min while trials ran")
+        one, two = workers[0]["trial_s_median"], workers[1]["trial_s_median"]
+        print(f"median trial: 1 worker {one:.2f} s, 2 workers {two:.2f} s, "
+              f"1 worker confined to 1 core {control['trial_s_median']:.2f} s")
     print(f"written to {out}")
 
 
