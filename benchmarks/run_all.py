@@ -45,7 +45,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "mirrored": ("distribute_speed.json", ["distribute_speed.py"], ["distribute_speed.py", "--epochs", "2",
                                                                     "--repeat", "1"]),
     "fit": ("fit_vs_linear.json", ["fit_vs_linear.py"], ["fit_vs_linear.py", "--datasets", "iris", "wine", "--write"]),
-    "suite": ("suite_time.json", ["suite_time.py"], []),
+    "suite": ("suite_time.json", ["suite_time.py", "--plain-feed"], []),
     "studies": ("study_times.json", ["study_times.py"], []),
 }
 
@@ -225,7 +225,8 @@ def _rows() -> list[tuple[str, str, str, str]]:
     if data := _read("suite"):
         for run in data["runs"]:
             rows.append((f"Test suite, `pytest -n {data['workers']}` {' '.join(data['paths'])}, "
-                         f"TF threads/worker {run['threads_per_worker']}",
+                         f"TF threads/worker {run['threads_per_worker']}"
+                         + (", plain array feed" if run.get("feed") == "plain" else ""),
                          f"{run['wall_s'] / 60:.1f} min ({run['summary']})", "< 12 min (CI)", _when(data)))
     if data := _read("studies"):
         plain_path = RESULTS / "study_times_plain.json"

@@ -243,6 +243,7 @@ def test_sigterm_ends_a_run_as_interrupted_and_resume_finishes_it(tmp_path, monk
 
 def test_sigterm_ends_a_keras_fit_at_once_even_with_several_batches_per_step(tmp_path, monkeypatch, capsys):
     """Not after the stopped epoch's validation, the next block of steps, the test evaluation and saving."""
+    monkeypatch.delenv("KERASDL_PLAIN_FEED", raising=False)  # several batches per step come with the fast feed
     path = _write(tmp_path, "term_keras_toy.py", TERM_KERAS_TOY)
     events = tmp_path / "events.txt"
     monkeypatch.setenv("TERM_KERAS_EVENTS", str(events))

@@ -107,7 +107,8 @@ def test_stop_callbacks_act_after_the_execution_that_tripped_them(poison):
     assert len(history.history["loss"]) == 1
 
 
-def test_fast_feed_is_recorded_deterministic_and_catches_divergence(long_fit_threshold, tmp_path):
+def test_fast_feed_is_recorded_deterministic_and_catches_divergence(long_fit_threshold, tmp_path, monkeypatch):
+    monkeypatch.delenv("KERASDL_PLAIN_FEED", raising=False)  # this test is about the fast feed, whatever the suite's
     x, y = _tiny(96)
     from kerasdl.data.dataset import Dataset
 
