@@ -96,8 +96,9 @@ def _when(data: dict) -> str:
     if not run:
         return "run by hand (load not recorded)"
     busy = max(run["load_before"][0], run["load_after"][0]) > 1.5 * (run.get("cores") or 1)
-    return (f"{run['date']}{', quick' if run['quick'] else ''}"
-            f"{', CONTENDED (load ' + str(run['load_before'][0]) + ')' if busy else ''}"
+    # both loads shown: a long run on both cores raises the load after it by itself
+    contended = f", CONTENDED (load before {run['load_before'][0]}, after {run['load_after'][0]})" if busy else ""
+    return (f"{run['date']}{', quick' if run['quick'] else ''}{contended}"
             f"{', ' + run['cpu'] if run.get('cpu') else ''}")  # these machines differ about 2x in speed
 
 
@@ -297,7 +298,8 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated: {','.join(BENCHMARKS)}")
     parser.add_argument("--table", action="store_true", help="only re-render RESULTS.md")
     parser.add_argument("--studies-from", type=Path, help="study wall times from the full-mode records in FOLDER")
-    parser.add_argument("--suite-log", type=Path, help="the suite's time from a finished CI log (run right after it)")
+    parser.add_argument("--suite-log", type=Path, help="the suite's time from a finished CI log (run right after it), "
+                        "then the suite again with the plain feed")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = sorted(set(names) - set(BENCHMARKS))
@@ -309,7 +311,7 @@ def main() -> None:
                 subprocess.run([PY, str(HERE / "study_times.py"), "--from", str(args.studies_from)], check=False)
                 continue
             if name == "suite" and args.suite_log:
-                run_one(name, args.quick, ["suite_time.py", "--from-log", str(args.suite_log.resolve())])
+                run_one(name, args.quick, ["suite_time.py", "--from-log", str(args.suite_log.resolve()), "--plain-feed"])
                 continue
             run_one(name, args.quick)
     print(f"table: {render_table()}")
