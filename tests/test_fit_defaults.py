@@ -315,3 +315,16 @@ def test_the_start_callback_gets_this_folds_rows_and_note_from_the_harness_not_f
         assert isinstance(callback, StartIsACandidate) and callback.note is note and callback.validation is rows
     assert trainer.fit_callbacks("val_loss", True, validation=folds[0][0], start=None) == []  # no start, no candidate
     assert trainer.fit_callbacks("loss", True, validation=folds[0][0], start=folds[0][1]) == []  # nothing to score on
+
+
+def test_a_trainer_attribute_named_like_a_step_is_an_error_not_a_skipped_step():
+    from kerasdl.harness.fold import optional_step
+    from kerasdl.trainers import LinearStartTrainer, Trainer
+
+    class KeepsAToken(Trainer):
+        initialize = 1  # e.g. a START token id under the step's name
+
+    assert optional_step(object(), "initialize") is None  # a duck-typed trainer without the step: weights as built
+    assert optional_step(LinearStartTrainer(), "fit_callbacks") is not None
+    with pytest.raises(TypeError, match=r"KeepsAToken\.initialize must be a method.*Received: int 1"):
+        optional_step(KeepsAToken(), "initialize")

@@ -59,6 +59,17 @@ def resolve_trainer(variant: Variant, task: Task) -> Any:
     return variant.trainer if variant.trainer is not None else task.default_trainer()
 
 
+def optional_step(trainer: Any, name: str) -> Any:
+    """A trainer's optional step (`initialize`, `fit_callbacks`), or None when a duck-typed trainer has
+    none. An attribute of that name that is not a method is a mistake, not a missing step (DecodingTrainer
+    once kept its START token id under a step's name, and every seq2seq fit broke), so it is an error."""
+    step = getattr(trainer, name, None)
+    if step is not None and not callable(step):
+        raise TypeError(f"{type(trainer).__name__}.{name} must be a method: the harness calls it for every fold. "
+                        f"Received: {type(step).__name__} {step!r:.40}")
+    return step
+
+
 def resolve_monitor(variant: Variant, trainer: Any, task: Task) -> str | None:
     return variant.monitor or getattr(trainer, "monitor", None) or task.monitor
 
@@ -224,8 +235,8 @@ class FoldFitter:
         if variant.patience is not None and monitor is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=variant.patience,
                                                            restore_best_weights=True))
-        own = getattr(trainer, "fit_callbacks", None)  # a duck-typed trainer may lack it
-        callbacks += own(monitor, mode == "min", validation=validation, start=start_note) if callable(own) else []
+        own = optional_step(trainer, "fit_callbacks")
+        callbacks += own(monitor, mode == "min", validation=validation, start=start_note) if own else []
         log_dir = f"logs/{variant.name}/fold{fold.index}"
         from .resume import backup_callback  # always: a fit killed hard goes on from its last epoch (--resume)
 
@@ -260,9 +271,9 @@ class FoldFitter:
         with distribute.scope(strategy):  # tf.distribute mirrors the variables made here (build and compile)
             model = build_model(variant, _input_shape(arrays.x_train), self.task.output_units(self.dataset), self.task)
             model, target_scaling = self.task.prepare_model(model, arrays.y_train)  # regression: standardized target
-            initialize = getattr(trainer, "initialize", None)  # a duck-typed trainer may lack it: weights as built
+            initialize = optional_step(trainer, "initialize")  # none: the weights as built
             start_note = initialize(model, (arrays.x_train, arrays.y_train), (arrays.x_val, arrays.y_val),
-                                    task=self.task, target_scaling=target_scaling) if callable(initialize) else None
+                                    task=self.task, target_scaling=target_scaling) if initialize else None
             optimizer = make_optimizer(variant.optimizer, variant.learning_rate, **variant.optimizer_options)
             trainer.compile(model, optimizer=optimizer, loss=variant.loss or self.task.loss(),
                             metrics=self.task.compile_metrics())
