@@ -26,8 +26,8 @@ batches under each setting worth trying on a CPU, and achieved FLOP/s = FLOPs pe
   FusedBatchNormV3 kernel — Keras 3 computes batch norm from separate mean/variance/scale ops);
   `steps_per_execution` (min(8, steps) steps per call); `jit_compile` (XLA); and `mixed_bfloat16`
   when the CPU reports avx512_bf16 / amx_bf16 (its ratio is against the fp32 peak, so may exceed 1).
-  Settings combine with "+"; the default run adds `fused_batchnorm+batch_x2` and `fused_batchnorm+batch_x4` (the best fp32 found)
-  and `mixed_bfloat16+fused_batchnorm+batch_x4`.
+  Settings combine with "+"; the default run adds `fused_batchnorm+batch_x2`,
+  `fused_batchnorm+batch_x4` (the best fp32 found) and `mixed_bfloat16+fused_batchnorm+batch_x4`.
   Not settings, because they measured worse in separate processes (they must be set before
   TensorFlow starts): TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, 5-10× slower) and one inter-op thread.
 * Steady state: every setting's model is built and warmed by one execution first, then the settings

@@ -166,7 +166,8 @@ def _rows() -> list[tuple[str, str, str, str]]:
             one, two = data["workers"]
             rows.append(("1 vs 2 search workers (mlp-heart, trials/min while trials ran)",
                          f"{one['trials_per_minute_trial_phase']:.1f} vs {two['trials_per_minute_trial_phase']:.1f} → "
-                         f"**{data['workers_speedup_trial_phase']:.2f}×**" + _per_trial(data), "≥ 1.7×", _when(data)))
+                         f"**{data['workers_speedup_trial_phase']:.2f}×**{_per_trial(data)}", "≥ 1.7×",
+                         _when(data)))
     if data := _read("cli"):
         tf_s = data["results"]["python -c 'import tensorflow'"]["median_s"]
         parts = [f"`{k}` {v['median_s']:.2f} s" for k, v in data["results"].items()]
@@ -257,8 +258,8 @@ def _feed_totals(plain: dict, catalog: dict) -> tuple[str, str, str, str]:
     paired = [(row["wall_s"], row["paired_tf_data"]["wall_s"]) for row in plain.values()
               if row.get("exit", 0) == 0 and "paired_tf_data" in row and row["paired_tf_data"].get("exit", 0) == 0]
     by_day = [(row["wall_s"], catalog[name]["wall_s"]) for name, row in plain.items()
-              if row.get("exit", 0) == 0 and "paired_tf_data" not in row and catalog.get(name, {}).get("exit", 0) == 0
-              and name in catalog]
+              if row.get("exit", 0) == 0 and "paired_tf_data" not in row
+              and name in catalog and catalog[name].get("exit", 0) == 0]
     parts = [f"{len(group)} studies {label}: {sum(a for a, _ in group):,.0f} s → {sum(b for _, b in group):,.0f} s "
              f"(**×{sum(a for a, _ in group) / sum(b for _, b in group):.2f}**)"
              for group, label in ((by_day, "timed the same day"), (paired, "run back to back")) if group]
@@ -311,7 +312,8 @@ def main() -> None:
                 subprocess.run([PY, str(HERE / "study_times.py"), "--from", str(args.studies_from)], check=False)
                 continue
             if name == "suite" and args.suite_log:
-                run_one(name, args.quick, ["suite_time.py", "--from-log", str(args.suite_log.resolve()), "--plain-feed"])
+                log = str(args.suite_log.resolve())
+                run_one(name, args.quick, ["suite_time.py", "--from-log", log, "--plain-feed"])
                 continue
             run_one(name, args.quick)
     print(f"table: {render_table()}")

@@ -49,6 +49,11 @@ _RUN = textwrap.dedent('''
                       if os.path.abspath(path).startswith(shared))
 
     sys.addaudithook(audit)
+
+    def summary(variant):
+        return {"mse": variant["metrics"].get("mse", {}).get("mean"), "status": variant["status"],
+                "fold": variant["folds"][0] if variant["folds"] else None, "error": variant["error"]}
+
     found = {}
     for kind in filter(None, sys.argv[3].split(",")):
         # "started" is `kerasdl fit`'s network: started as the fitted linear model, the start one more
@@ -59,12 +64,8 @@ _RUN = textwrap.dedent('''
             Variant("started", builder="mlp", hyperparameters={"units": [8], "linear_skip": True, "l2": 0.03},
                     trainer=LinearStartTrainer(), epochs=3, batch_size=16, patience=2, fit_kwargs={"shuffle": False})])
         record = run(experiment, out=sys.argv[1], quiet=True, tensorboard=False)
-        found[kind] = {}
-        for name in ("mlp", "started"):
-            variant = record.variant(name)
-            found[kind][name] = {"mse": variant["metrics"].get("mse", {}).get("mean"), "status": variant["status"],
-                                 "fold": variant["folds"][0] if variant["folds"] else None, "error": variant["error"]}
-        found[kind] = {**found[kind]["mlp"], "status": record.status, "started": found[kind]["started"]}
+        mlp, started = (summary(record.variant(name)) for name in ("mlp", "started"))
+        found[kind] = {**mlp, "status": record.status, "started": started}
     print("RESULT " + json.dumps(found), flush=True)
 
     phase = sys.argv[4] if len(sys.argv) > 4 else ""
